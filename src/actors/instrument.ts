@@ -1,0 +1,91 @@
+import type { SheetMode } from '../machines/types.js';
+
+/** Everything an instrument needs to run one attempt of one sheet. */
+export interface AttemptRequest {
+  jobId: string;
+  sheetId: string;
+  /** 1-based. */
+  attempt: number;
+  mode: SheetMode;
+  fan: { index: number; count: number };
+  /** Absolute. */
+  workspace: string;
+  model?: string;
+  vars: Record<string, string>;
+  deps: Record<string, DependencyOutput>;
+  /** Rendered template arguments; each is one argv element. */
+  args: string[];
+  /**
+   * Absolute path prefix for this attempt's captured output: the streams go to
+   * `${outputPrefix}.stdout` and `${outputPrefix}.stderr`. The instrument creates the
+   * parent folder.
+   */
+  outputPrefix: string;
+}
+
+export type AttemptStatus = 'success' | 'failure';
+
+export interface AttemptOutcome {
+  status: AttemptStatus;
+  /** A one-line human explanation when the attempt failed. */
+  error?: string;
+  /** The program could not be started at all (missing binary, not executable). */
+  unavailable?: boolean;
+  exitCode?: number | null;
+  signal?: string | null;
+  stdoutFile?: string;
+  stderrFile?: string;
+  /** The last bytes of each stream (bounded); the whole output stays in the files. */
+  stdoutTail?: string;
+  stderrTail?: string;
+  /** Value returned by a function instrument. */
+  output?: unknown;
+  costUsd?: number;
+  /** Seconds to wait, when the instrument itself reports a rate limit. */
+  rateLimitedS?: number;
+}
+
+export interface AttemptHooks {
+  /** Called once the work has actually started (the process spawned, the function called). */
+  onStarted(): void;
+}
+
+/**
+ * A backend that runs attempts. `run` never rejects: every problem is an outcome.
+ * When `signal` aborts, the attempt must stop promptly (a command kills its process group)
+ * and still resolve.
+ */
+export interface Instrument {
+  readonly name: string;
+  readonly kind: 'command' | 'function';
+  run(request: AttemptRequest, signal: AbortSignal, hooks: AttemptHooks): Promise<AttemptOutcome>;
+}
+
+export interface DependencyOutput {
+  /** The captured stdout file of the dependency's successful attempt (command instruments). */
+  output_file?: string;
+  /** The `output` returned by a function instrument. */
+  output?: unknown;
+}
+
+export interface SheetFunctionContext {
+  sheet: { id: string; attempt: number; mode: SheetMode; fan: { index: number; count: number } };
+  workspace: string;
+  model?: string;
+  vars: Record<string, string>;
+  deps: Record<string, DependencyOutput>;
+  signal: AbortSignal;
+}
+
+export interface SheetFunctionResult {
+  ok: boolean;
+  output?: unknown;
+  cost_usd?: number;
+  /** Set when the attempt hit a rate limit: seconds to wait. */
+  rate_limited_s?: number;
+  error?: string;
+}
+
+export type SheetFunction = (
+  ctx: SheetFunctionContext,
+) => Promise<SheetFunctionResult> | SheetFunctionResult;

@@ -1,0 +1,37 @@
+import type { AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
+
+/**
+ * Plays one attempt on an instrument. Whatever the instrument does (throws synchronously,
+ * rejects, returns garbage), the musician resolves with an outcome, so a sheet can never be
+ * left `dispatched` or `running` without a result.
+ */
+export function perform(
+  instrument: Instrument,
+  request: AttemptRequest,
+  signal: AbortSignal,
+  onStarted: () => void,
+): Promise<AttemptOutcome> {
+  let played: Promise<AttemptOutcome>;
+  try {
+    played = instrument.run(request, signal, { onStarted });
+  } catch (error) {
+    return Promise.resolve(crashed(instrument, error));
+  }
+  return played.then(
+    (outcome) => (isOutcome(outcome) ? outcome : crashed(instrument, 'returned no outcome')),
+    (error: unknown) => crashed(instrument, error),
+  );
+}
+
+function isOutcome(value: unknown): value is AttemptOutcome {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    ((value as AttemptOutcome).status === 'success' || (value as AttemptOutcome).status === 'failure')
+  );
+}
+
+function crashed(instrument: Instrument, error: unknown): AttemptOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  return { status: 'failure', error: `instrument "${instrument.name}" crashed: ${message}` };
+}

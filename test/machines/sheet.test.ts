@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
+import { backoffDelay } from '../../src/machines/backoff.js';
+import { sheetMachine, type SheetInput } from '../../src/machines/sheet.js';
+import type { SheetEvent } from '../../src/machines/sheet-events.js';
+
+const input = (over: Partial<SheetInput> = {}): SheetInput => ({
+  maxAttempts: 3,
+  completionAttempts: 2,
+  heal: false,
+  escalate: false,
+  fallbacks: 0,
+  backoff: { initialMs: 1000, factor: 2, maxMs: 5000, jitter: 0 },
+  ...over,
+});
+
+function sheet(over: Partial<SheetInput> = {}) {
+  const actor = createActor(sheetMachine, { input: input(over) });
+  actor.start();
+  const send = (...events: SheetEvent[]) => {
+    for (const e of events) actor.send(e);
+    return actor.getSnapshot();
+  };
+  return { actor, send };
+}
+
+const FAIL = { type: 'FAILED', reason: 'failed', error: 'exit 1', at: 0, random: 0.5 } as const;
+const OK = { type: 'SUCCEEDED', passRate: 1, at: 0, random: 0.5 } as const;
+const run = [{ type: 'DISPATCH' }, { type: 'STARTED' }] as const;
+
+describe('sheet machine', () => {
+  it('starts pending and becomes ready when its dependencies are met', () => {
+    const { actor, send } = sheet();
+    expect(actor.getSnapshot().value).toBe('pending');
+    expect(send({ type: 'DEPS_MET' }).value).toBe('ready');
+  });
+
+  it('goes ready → dispatched → running → completed on success', () => {
+    const { send } = sheet();
+    send({ type: 'DEPS_MET' });
+    expect(send({ type: 'DISPATCH' }).value).toBe('dispatched');
+    expect(send({ type: 'STARTED' }).value).toBe('running');
+    const done = send(OK);
+    expect(done.value).toBe('completed');
+    expect(done.status).toBe('done');
+    expect(done.context.attempts).toBe(1);
+  });
+
+  it('retries a failure while attempts remain, with a deadline from capped exponential backoff', () => {
+    const { send } = sheet();
+    send({ type: 'DEPS_MET' }, ...run);
+    const first = send({ ...FAIL, at: 10_000 });
+    expect(first.value).toBe('retry');
+    expect(first.context.retryAt).toBe(11_000);
+    expect(send({ type: 'RETRY_DUE' }).value).toBe('ready');
+    const second = send(...run, { ...FAIL, at: 20_000 });
+    expect(second.context.retryAt).toBe(22_000);
+    send({ type: 'RETRY_DUE' }, ...run);
+    const last = send(FAIL);
+    expect(last.value).toBe('failed');
+    expect(last.context.attempts).toBe(3);
+    expect(last.context.lastError).toBe('exit 1');
+  });
+
+  it('fails at once when retries are 0', () => {
+    const { send } = sheet({ maxAttempts: 1 });
+    expect(send({ type: 'DEPS_MET' }, ...run, FAIL).value).toBe('failed');
+  });
+
+  it('can report an outcome straight from dispatched (a musician that could not start)', () => {
+    const { send } = sheet({ maxAttempts: 1 });
+    const s = send({ type: 'DEPS_MET' }, { type: 'DISPATCH' }, { ...FAIL, reason: 'unavailable' });
+    expect(s.value).toBe('failed');
+    expect(s.context.reason).toBe('unavailable');
+  });
+
+  it('waits on a rate limit without consuming an attempt, then returns to ready', () => {
+    const { send } = sheet({ maxAttempts: 1 });
+    const waiting = send({ type: 'DEPS_MET' }, ...run, { type: 'RATE_LIMITED', waitMs: 30_000, at: 5 });
+    expect(waiting.value).toBe('waiting');
+    expect(waiting.context.waitUntil).toBe(30_005);
+    expect(waiting.context.attempts).toBe(0);
+    expect(send({ type: 'LIMIT_CLEARED' }).value).toBe('ready');
+    expect(send(...run, OK).value).toBe('completed');
+  });
+
+  it('enters completion mode on a partial validation and completes on a full one', () => {
+    const { send } = sheet();
+    const partial = send({ type: 'DEPS_MET' }, ...run, { ...OK, passRate: 0.5 });
+    expect(partial.value).toBe('completion');
+    expect(partial.context.mode).toBe('completion');
+    expect(send({ type: 'DISPATCH' }).value).toBe('dispatched');
+    expect(send({ type: 'STARTED' }, OK).value).toBe('completed');
+  });
+
+  it('never loops in completion mode: completion attempts are bounded', () => {
+    const { send } = sheet({ maxAttempts: 1, completionAttempts: 2 });
+    send({ type: 'DEPS_MET' }, ...run);
+    let s = send({ ...OK, passRate: 0.5 });
+    let loops = 0;
+    while (s.value === 'completion' && loops++ < 10) s = send(...run, { ...OK, passRate: 0.5 });
+    expect(s.value).toBe('failed');
+    expect(s.context.reason).toBe('validation_failed');
+    expect(s.context.completionUsed).toBe(2);
+  });
+
+  it('treats a success with 0% of validations passing as a failed attempt', () => {
+    const { send } = sheet({ maxAttempts: 2 });
+    const s = send({ type: 'DEPS_MET' }, ...run, { ...OK, passRate: 0 });
+    expect(s.value).toBe('retry');
+    expect(s.context.attempts).toBe(1);
+    expect(s.context.reason).toBe('validation_failed');
+  });
+
+  it('moves down the fallback chain with fresh attempts once attempts run out', () => {
+    const { send } = sheet({ maxAttempts: 1, fallbacks: 1 });
+    const moved = send({ type: 'DEPS_MET' }, ...run, FAIL);
+    expect(moved.value).toBe('ready');
+    expect(moved.context.instrumentIndex).toBe(1);
+    expect(moved.context.attempts).toBe(0);
+    expect(send(...run, FAIL).value).toBe('failed');
+  });
+
+  it('heals once, in healing mode, before failing', () => {
+    const { send } = sheet({ maxAttempts: 1, heal: true });
+    const healing = send({ type: 'DEPS_MET' }, ...run, FAIL);
+    expect(healing.value).toBe('retry');
+    expect(healing.context.mode).toBe('healing');
+    const s = send({ type: 'RETRY_DUE' }, ...run, FAIL);
+    expect(s.value).toBe('failed');
+    expect(s.context.healed).toBe(true);
+  });
+
+  it('escalates exhausted sheets to a fermata and obeys each decision', () => {
+    const decide = (decision: 'retry' | 'skip' | 'fail' | 'accept') => {
+      const { send } = sheet({ maxAttempts: 1, escalate: true });
+      expect(send({ type: 'DEPS_MET' }, ...run, FAIL).value).toBe('fermata');
+      return send({ type: 'DECIDE', decision });
+    };
+    expect(decide('accept').value).toBe('completed');
+    expect(decide('fail').value).toBe('failed');
+    const skipped = decide('skip');
+    expect(skipped.value).toBe('skipped');
+    expect(skipped.context.skipCause).toBe('decision');
+    const retried = decide('retry');
+    expect(retried.value).toBe('ready');
+    expect(retried.context.attempts).toBe(0);
+  });
+
+  it('is skipped or failed by a failed dependency according to its policy', () => {
+    const skip = sheet().send({ type: 'DEPENDENCY_FAILED', policy: 'skip' });
+    expect(skip.value).toBe('skipped');
+    expect(skip.context.skipCause).toBe('dependency');
+    expect(sheet().send({ type: 'DEPENDENCY_FAILED', policy: 'fail' }).value).toBe('failed');
+  });
+
+  it('can be cancelled from every non-terminal state', () => {
+    const paths: SheetEvent[][] = [
+      [],
+      [{ type: 'DEPS_MET' }],
+      [{ type: 'DEPS_MET' }, { type: 'DISPATCH' }],
+      [{ type: 'DEPS_MET' }, ...run],
+      [{ type: 'DEPS_MET' }, ...run, FAIL],
+      [{ type: 'DEPS_MET' }, ...run, { type: 'RATE_LIMITED', waitMs: 1, at: 0 }],
+    ];
+    for (const path of paths) {
+      const { send } = sheet();
+      expect(send(...path, { type: 'CANCEL' }).value).toBe('cancelled');
+    }
+  });
+
+  it('ignores events that do not apply to its state', () => {
+    const { send } = sheet();
+    expect(send({ type: 'DISPATCH' }, OK, { type: 'RETRY_DUE' }).value).toBe('pending');
+  });
+});
+
+describe('backoff', () => {
+  const policy = { initialMs: 1000, factor: 2, maxMs: 10_000, jitter: 0 };
+  it('grows exponentially and is capped', () => {
+    expect([1, 2, 3, 4, 5, 9].map((n) => backoffDelay(policy, n, 0.5))).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
+  });
+  it('spreads by ±jitter and never exceeds the cap', () => {
+    const jittered = { ...policy, jitter: 0.5 };
+    expect(backoffDelay(jittered, 1, 0)).toBe(500);
+    expect(backoffDelay(jittered, 1, 0.999999)).toBe(1500);
+    expect(backoffDelay(jittered, 10, 0.999999)).toBe(10_000);
+  });
+});
