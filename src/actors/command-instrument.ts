@@ -1,0 +1,253 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { abortedMessage } from './abort-reason.js';
+import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
+import { lastNonEmptyLine, readTail } from './output-tail.js';
+import { killGroupAndWait, signalGroup } from './process-group.js';
+
+export interface CommandInstrumentOptions {
+  /** The instrument's name in the score. */
+  name: string;
+  /**
+   * The argv prefix, started without a shell; each attempt's rendered `args` are appended.
+   * @example ['bash', '-c']
+   */
+  command: string[];
+  /** Variables added to the minimal inherited environment (see {@link INHERITED_ENV_KEYS}). */
+  env?: Record<string, string>;
+  /**
+   * After an abort, how long the process group has between SIGTERM and SIGKILL.
+   * @default 2000
+   */
+  killGraceMs?: number;
+}
+
+/** The only variables an attempt inherits from baton's own environment, when they are set. */
+export const INHERITED_ENV_KEYS: readonly string[] = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+  'TERM',
+];
+
+const DEFAULT_KILL_GRACE_MS = 2000;
+/** After the leader of an aborted attempt exits, how long to wait for the rest of its group to vanish. */
+const GROUP_EXIT_WAIT_MS = 2000;
+
+/**
+ * An instrument that runs each attempt as a subprocess in its own process group, with output
+ * captured to `${outputPrefix}.stdout` / `.stderr`. Aborting the signal kills the whole group.
+ */
+export function createCommandInstrument(options: CommandInstrumentOptions): Instrument {
+  const config: CommandConfig = {
+    name: options.name,
+    command: [...options.command],
+    env: { ...options.env },
+    killGraceMs: Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS),
+  };
+  return {
+    name: config.name,
+    kind: 'command',
+    run: (request, signal, hooks) =>
+      runAttempt(config, request, signal, hooks).catch(
+        (err: unknown): AttemptOutcome => ({ status: 'failure', error: `instrument error: ${errorText(err)}` }),
+      ),
+  };
+}
+
+interface CommandConfig {
+  name: string;
+  command: string[];
+  env: Record<string, string>;
+  killGraceMs: number;
+}
+
+type ProcessEnd =
+  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: 'error'; error: NodeJS.ErrnoException };
+
+async function runAttempt(
+  config: CommandConfig,
+  request: AttemptRequest,
+  signal: AbortSignal,
+  hooks: AttemptHooks,
+): Promise<AttemptOutcome> {
+  const program = config.command[0];
+  if (program === undefined || program === '') {
+    return {
+      status: 'failure',
+      unavailable: true,
+      error: `cannot start instrument "${config.name}": no command configured`,
+    };
+  }
+  if (signal.aborted) return { status: 'failure', error: abortedMessage(signal.reason) };
+
+  const stdoutFile = `${request.outputPrefix}.stdout`;
+  const stderrFile = `${request.outputPrefix}.stderr`;
+  let stdoutHandle: FileHandle | undefined;
+  let stderrHandle: FileHandle | undefined;
+  try {
+    await mkdir(request.workspace, { recursive: true });
+    await mkdir(dirname(request.outputPrefix), { recursive: true });
+    stdoutHandle = await open(stdoutFile, 'w');
+    stderrHandle = await open(stderrFile, 'w');
+  } catch (err) {
+    await closeQuietly(stdoutHandle, stderrHandle);
+    return { status: 'failure', error: `cannot prepare the attempt: ${errorText(err)}` };
+  }
+  if (signal.aborted) {
+    await closeQuietly(stdoutHandle, stderrHandle);
+    return { status: 'failure', error: abortedMessage(signal.reason), stdoutFile, stderrFile };
+  }
+
+  let child: ChildProcess;
+  try {
+    child = spawn(program, [...config.command.slice(1), ...request.args], {
+      cwd: request.workspace,
+      env: attemptEnv(config.env, request),
+      stdio: ['ignore', stdoutHandle.fd, stderrHandle.fd],
+      // Its own process group, so that one signal to -pid reaches every descendant.
+      detached: true,
+    });
+  } catch (err) {
+    // Thrown synchronously for invalid arguments (e.g. a NUL byte) and unexpected errno values.
+    await closeQuietly(stdoutHandle, stderrHandle);
+    return {
+      status: 'failure',
+      error: `cannot start "${program}": ${errorText(err)}`,
+      stdoutFile,
+      stderrFile,
+    };
+  }
+  // The child holds its own copies of the descriptors now.
+  const closing = closeQuietly(stdoutHandle, stderrHandle);
+
+  const { end, stopReason } = await superviseProcess(child, config.killGraceMs, signal, hooks);
+  await closing;
+
+  if (end.kind === 'error') {
+    // A missing or non-executable program will not fix itself; running out of processes or
+    // descriptors (EAGAIN, EMFILE) is an ordinary, retryable failure.
+    const code = end.error.code;
+    const unavailable = code === 'ENOENT' || code === 'EACCES';
+    return { status: 'failure', unavailable, error: cannotStartMessage(program, end.error) };
+  }
+  const pid = child.pid;
+  if (stopReason !== undefined && pid !== undefined) await killGroupAndWait(pid, GROUP_EXIT_WAIT_MS);
+
+  const [stdoutTail, stderrTail] = await Promise.all([readTail(stdoutFile), readTail(stderrFile)]);
+  const outcome: AttemptOutcome = {
+    status: 'failure',
+    exitCode: end.code,
+    signal: end.signal,
+    stdoutFile,
+    stderrFile,
+    stdoutTail,
+    stderrTail,
+  };
+  if (stopReason !== undefined) {
+    outcome.error = stopReason;
+  } else if (end.code === 0) {
+    outcome.status = 'success';
+  } else {
+    const base = end.code !== null ? `exited with status ${end.code}` : `killed by ${end.signal ?? 'a signal'}`;
+    const line = lastNonEmptyLine(stderrTail);
+    outcome.error = line === undefined ? base : `${base}: ${line}`;
+  }
+  return outcome;
+}
+
+interface Supervised {
+  end: ProcessEnd;
+  /** Set when baton stopped the attempt (abort, or a throwing hook): the failure's error text. */
+  stopReason: string | undefined;
+}
+
+/**
+ * Waits for the child to end. When baton stops the attempt, SIGTERM goes to the child's group,
+ * then SIGKILL after the grace period if the leader is still alive.
+ */
+function superviseProcess(
+  child: ChildProcess,
+  killGraceMs: number,
+  signal: AbortSignal,
+  hooks: AttemptHooks,
+): Promise<Supervised> {
+  return new Promise<Supervised>((resolve) => {
+    let spawned = false;
+    let stopReason: string | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+
+    const stop = (reason: string): void => {
+      if (stopReason !== undefined) return;
+      stopReason = reason;
+      const pid = child.pid;
+      if (pid === undefined) return; // never started: the 'error' event ends the wait
+      signalGroup(pid, 'SIGTERM');
+      graceTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), killGraceMs);
+    };
+    const onAbort = (): void => stop(abortedMessage(signal.reason));
+    const finish = (end: ProcessEnd): void => {
+      signal.removeEventListener('abort', onAbort);
+      if (graceTimer !== undefined) clearTimeout(graceTimer);
+      resolve({ end, stopReason });
+    };
+
+    child.once('spawn', () => {
+      spawned = true;
+      if (stopReason !== undefined) return;
+      try {
+        hooks.onStarted();
+      } catch (err) {
+        stop(`onStarted hook failed: ${errorText(err)}`);
+      }
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // After a successful spawn, errors (e.g. from signalling) are followed by 'exit'.
+      if (!spawned) finish({ kind: 'error', error });
+    });
+    child.once('exit', (code, exitSignal) => finish({ kind: 'exit', code, signal: exitSignal }));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function attemptEnv(extra: Record<string, string>, request: AttemptRequest): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of INHERITED_ENV_KEYS) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  Object.assign(env, extra);
+  env.BATON_SHEET_ID = request.sheetId;
+  env.BATON_ATTEMPT = String(request.attempt);
+  env.BATON_MODE = request.mode;
+  env.BATON_WORKSPACE = request.workspace;
+  return env;
+}
+
+function cannotStartMessage(program: string, error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return `cannot start "${program}": command not found`;
+    case 'EACCES':
+      return `cannot start "${program}": permission denied (not an executable file)`;
+    default:
+      return `cannot start "${program}": ${error.message}`;
+  }
+}
+
+async function closeQuietly(...handles: (FileHandle | undefined)[]): Promise<void> {
+  await Promise.all(handles.map((handle) => handle?.close().catch(() => {})));
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
