@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { EXIT } from './exit-codes.js';
+import { runCommand, validateCommand } from './run-command.js';
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function program(): Command {
+  const cli = new Command('baton')
+    .description('Run scores: DAGs of sheets under caps, retries and budgets.')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .showHelpAfterError('(run "baton --help" for usage)');
+
+  cli
+    .command('run')
+    .description('validate a score, then run its job to the end')
+    .argument('<score>', 'score file (YAML or JSON)')
+    .option('--concurrency <n>', 'override the score’s global concurrency', positiveInteger)
+    .option('--json', 'print a JSON summary of every sheet at the end')
+    .option('--quiet', 'print no progress and no summary')
+    .action(async (score: string, flags: { concurrency?: number; json?: boolean; quiet?: boolean }) => {
+      process.exitCode = await runCommand(score, flags);
+    });
+
+  cli
+    .command('validate')
+    .description('only validate a score')
+    .argument('<score>', 'score file (YAML or JSON)')
+    .action(async (score: string) => {
+      process.exitCode = await validateCommand(score);
+    });
+
+  return cli;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const benign = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+      process.exitCode = benign ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`baton: ${message}\n`);
+    if (process.env.BATON_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
+
+void main(process.argv);

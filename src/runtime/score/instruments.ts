@@ -1,0 +1,82 @@
+import * as path from 'node:path';
+import { parseDuration } from './duration.js';
+import { formatPath, type ScoreProblem } from './errors.js';
+import type { InstrumentData, ScoreData } from './schema.js';
+import type { InstrumentSpec, RateLimitSpec } from './types.js';
+
+const DEFAULT_RATE_LIMIT_WAIT = '60s';
+const DEFAULT_RATE_LIMIT_MAX_WAIT = '1h';
+const DEFAULT_BREAKER_FAILURES = 5;
+const DEFAULT_BREAKER_COOLDOWN = '30s';
+
+/** Compiles `instruments:` and checks each `fallback` names another defined instrument. */
+export function compileInstruments(
+  data: ScoreData['instruments'],
+  baseDir: string,
+  problems: ScoreProblem[],
+): Record<string, InstrumentSpec> {
+  const out: Record<string, InstrumentSpec> = {};
+  for (const [name, instrument] of Object.entries(data)) {
+    out[name] = compileInstrument(name, instrument, baseDir);
+  }
+  for (const [name, spec] of Object.entries(out)) {
+    spec.fallback.forEach((other, i) => {
+      const at = formatPath(['instruments', name, 'fallback', i]);
+      if (other === name) problems.push({ path: at, message: `an instrument cannot fall back to itself` });
+      else if (!(other in out)) problems.push({ path: at, message: unknownInstrument(other, out) });
+    });
+  }
+  return out;
+}
+
+/** `unknown instrument "x" (defined: a, b)`. */
+export function unknownInstrument(name: string, instruments: Record<string, unknown>): string {
+  const names = Object.keys(instruments);
+  const defined = names.length === 0 ? 'the score defines no instruments' : `defined: ${names.join(', ')}`;
+  return `unknown instrument "${name}" (${defined})`;
+}
+
+function compileInstrument(name: string, data: InstrumentData, baseDir: string): InstrumentSpec {
+  const at = formatPath(['instruments', name]);
+  const models: Record<string, { concurrency?: number }> = {};
+  for (const [model, caps] of Object.entries(data.models ?? {})) {
+    models[model] = caps?.concurrency === undefined ? {} : { concurrency: caps.concurrency };
+  }
+  const common = {
+    name,
+    models,
+    fallback: [...(data.fallback ?? [])],
+    ...(data.concurrency !== undefined && { concurrency: data.concurrency }),
+    ...(data.timeout !== undefined && { timeoutMs: parseDuration(data.timeout, `${at}.timeout`) }),
+    ...(data.rate_limit !== undefined && { rateLimit: compileRateLimit(data.rate_limit, `${at}.rate_limit`) }),
+    ...(data.cost_pattern !== undefined && { costPattern: new RegExp(data.cost_pattern) }),
+    ...(data.circuit_breaker !== undefined && {
+      circuitBreaker: {
+        failures: data.circuit_breaker.failures ?? DEFAULT_BREAKER_FAILURES,
+        cooldownMs: parseDuration(data.circuit_breaker.cooldown ?? DEFAULT_BREAKER_COOLDOWN, `${at}.circuit_breaker.cooldown`),
+      },
+    }),
+  };
+  if (data.kind === 'command') {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(data.env ?? {})) env[key] = String(value);
+    return { ...common, kind: 'command', command: data.command.map(String), env };
+  }
+  return {
+    ...common,
+    kind: 'function',
+    export: data.export ?? 'default',
+    ...(data.module !== undefined && { module: path.resolve(baseDir, data.module) }),
+    ...(data.run !== undefined && { fn: data.run }),
+  };
+}
+
+function compileRateLimit(data: NonNullable<InstrumentData['rate_limit']>, at: string): RateLimitSpec {
+  return {
+    patterns: data.patterns.map((p) => new RegExp(p, 'i')),
+    streams: [...new Set<'stdout' | 'stderr'>(data.streams ?? ['stderr'])],
+    ...(data.retry_after !== undefined && { retryAfter: new RegExp(data.retry_after, 'i') }),
+    defaultWaitMs: parseDuration(data.default_wait ?? DEFAULT_RATE_LIMIT_WAIT, `${at}.default_wait`),
+    maxWaitMs: parseDuration(data.max_wait ?? DEFAULT_RATE_LIMIT_MAX_WAIT, `${at}.max_wait`),
+  };
+}

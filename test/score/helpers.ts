@@ -1,0 +1,43 @@
+import { expect } from 'vitest';
+import { ScoreError, parseScore, type ScoreProblem } from '../../src/runtime/score/index.js';
+import type { Score } from '../../src/runtime/score/types.js';
+
+export const BASE_DIR = '/scores/project';
+
+/** Parses YAML text as a score in BASE_DIR. */
+export function parse(text: string): Score {
+  return parseScore(text, { baseDir: BASE_DIR });
+}
+
+/** A score with one `sh` command instrument and the given sheets (YAML, indented as a list). */
+export function withSheets(sheets: string, extra = ''): string {
+  return `version: 1
+name: test
+instruments:
+  sh: { kind: command, command: [bash, -c] }
+${extra}
+sheets:
+${sheets}`;
+}
+
+/** The problems `run` throws as a ScoreError; fails the test if it throws nothing else. */
+export function problemsOf(run: () => unknown): ScoreProblem[] {
+  try {
+    run();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ScoreError);
+    const error = e as ScoreError;
+    expect(error.message).toBe(error.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+    expect(error.message).not.toMatch(/\n\s+at /);
+    return error.problems;
+  }
+  throw new Error('expected a ScoreError, but the score was accepted');
+}
+
+/** Asserts that the score text yields exactly one problem, at `path`, and returns its message. */
+export function singleProblem(text: string, path: string): string {
+  const problems = problemsOf(() => parse(text));
+  expect(problems, JSON.stringify(problems)).toHaveLength(1);
+  expect(problems[0]!.path).toBe(path);
+  return problems[0]!.message;
+}
