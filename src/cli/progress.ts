@@ -1,11 +1,11 @@
-import type { Subscription } from 'rxjs';
 import type { Conductor } from '../runtime/conductor.js';
 import type { BatonEvent } from '../runtime/events.js';
 import type { SheetState } from '../machines/types.js';
 
 export interface ProgressOptions {
   conductor: Conductor;
-  jobId: string;
+  /** Read once the job is registered; progress subscribes before that so no event is missed. */
+  jobId: () => string;
   out: NodeJS.WriteStream;
   /** Redraw a live block (TTY) or print one line per event. */
   live: boolean;
@@ -14,8 +14,11 @@ export interface ProgressOptions {
 const SHOWN_STATES: SheetState[] = ['pending', 'ready', 'running', 'retry', 'waiting', 'completion', 'fermata', 'completed', 'failed', 'skipped', 'cancelled'];
 const MAX_RUNNING_SHOWN = 8;
 
-/** Shows a run as it goes; returns a function that stops it. */
-export function showProgress(options: ProgressOptions): () => void {
+/**
+ * Shows a run as it goes. Resolves once the conductor's event stream completes (at its
+ * shutdown), after every queued event has been shown.
+ */
+export function showProgress(options: ProgressOptions): Promise<void> {
   return options.live ? liveProgress(options) : lineProgress(options);
 }
 
@@ -23,14 +26,18 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-function lineProgress({ conductor, jobId, out }: ProgressOptions): () => void {
+function lineProgress({ conductor, jobId, out }: ProgressOptions): Promise<void> {
   const started = Date.now();
-  const subscription: Subscription = conductor.events$.subscribe((event) => {
-    if (!('jobId' in event) || event.jobId !== jobId) return;
-    const line = describe(event);
-    if (line !== undefined) out.write(`[${seconds(Date.now() - started).padStart(7)}] ${line}\n`);
+  return new Promise((done) => {
+    conductor.events$.subscribe({
+      next: (event) => {
+        if (!('jobId' in event) || event.jobId !== jobId()) return;
+        const line = describe(event);
+        if (line !== undefined) out.write(`[${seconds(Date.now() - started).padStart(7)}] ${line}\n`);
+      },
+      complete: () => done(),
+    });
   });
-  return () => subscription.unsubscribe();
 }
 
 export function describe(event: BatonEvent): string | undefined {
@@ -60,20 +67,30 @@ export function describe(event: BatonEvent): string | undefined {
   }
 }
 
-function liveProgress({ conductor, jobId, out }: ProgressOptions): () => void {
+function liveProgress({ conductor, jobId, out }: ProgressOptions): Promise<void> {
   const started = Date.now();
   let drawn = 0;
   const recent: string[] = [];
-  const subscription = conductor.events$.subscribe((event) => {
-    if (!('jobId' in event) || event.jobId !== jobId) return;
-    if (event.type === 'sheet.failed' || event.type === 'sheet.retry' || event.type === 'sheet.fermata') {
-      const line = describe(event);
-      if (line !== undefined) recent.push(line);
-      if (recent.length > 4) recent.shift();
-    }
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  conductor.events$.subscribe({
+    next: (event) => {
+      if (!('jobId' in event) || event.jobId !== jobId()) return;
+      if (event.type === 'sheet.failed' || event.type === 'sheet.retry' || event.type === 'sheet.fermata') {
+        const line = describe(event);
+        if (line !== undefined) recent.push(line);
+        if (recent.length > 4) recent.shift();
+      }
+    },
+    complete: () => {
+      clearInterval(timer);
+      draw();
+      finish();
+    },
   });
   const draw = (): void => {
-    const status = conductor.status(jobId);
+    if (jobId() === '') return;
+    const status = conductor.status(jobId());
     const counts = SHOWN_STATES.filter((s) => status.counts[s] > 0)
       .map((s) => `${s} ${status.counts[s]}`)
       .join(' · ');
@@ -93,11 +110,6 @@ function liveProgress({ conductor, jobId, out }: ProgressOptions): () => void {
     out.write(text);
     drawn = lines.length;
   };
-  draw();
   const timer = setInterval(draw, 200);
-  return () => {
-    clearInterval(timer);
-    subscription.unsubscribe();
-    draw();
-  };
+  return finished;
 }

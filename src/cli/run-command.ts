@@ -24,10 +24,11 @@ export async function runCommand(scorePath: string, flags: RunFlags): Promise<nu
   await mkdir(score.workspace, { recursive: true });
 
   const conductor = new Conductor();
-  const jobId = conductor.register(score);
-  const stopProgress = flags.quiet
-    ? () => undefined
-    : showProgress({ conductor, jobId, out: process.stderr, live: process.stderr.isTTY === true });
+  let jobId = '';
+  const progress = flags.quiet
+    ? Promise.resolve()
+    : showProgress({ conductor, jobId: () => jobId, out: process.stderr, live: process.stderr.isTTY === true });
+  jobId = conductor.register(score);
 
   let interrupted = false;
   const onSignal = (): void => {
@@ -40,8 +41,8 @@ export async function runCommand(scorePath: string, flags: RunFlags): Promise<nu
   process.on('SIGTERM', onSignal);
 
   const result = await conductor.waitForCompletion(jobId);
-  stopProgress();
   await conductor.shutdown();
+  await progress;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
