@@ -1,23 +1,23 @@
 import { nanoid } from 'nanoid';
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import type { AttemptOutcome, Instrument } from '../actors/instrument.js';
 import { perform } from '../actors/musician.js';
 import { conductorMachine } from '../machines/conductor.js';
-import type { SheetEvent } from '../machines/sheet-events.js';
-import { sheetMachine, type SheetInput } from '../machines/sheet.js';
-import type { FermataDecision, SheetState } from '../machines/types.js';
+import type { FermataDecision } from '../machines/types.js';
+import { attemptNumber, attemptRequest } from './attempt-request.js';
 import { realClock, type Clock } from './clock.js';
-import { dependencyOutputs } from './dependency-outputs.js';
-import { UnknownJobError, UnknownSheetError, NotInFermataError, ConductorClosedError } from './errors.js';
+import { ConductorClosedError, NotInFermataError, UnknownJobError, UnknownSheetError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
+import { Inbox } from './inbox.js';
 import { createInstruments, type InstrumentOverrides } from './instruments.js';
-import { Job, SheetRecord, type JobOutcome, type LiveAttempt, type StageRuntime } from './job.js';
+import { Job, type JobOutcome, type LiveAttempt, type SheetRecord } from './job.js';
+import { Occupancy } from './occupancy.js';
 import { outcomeEvent } from './outcome-event.js';
 import { modelKey, planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
-import { renderTemplate } from './score/template.js';
 import type { Score } from './score/types.js';
+import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
 
 export interface ConductorOptions {
@@ -53,9 +53,7 @@ export interface JobResult extends JobStatus {
 type InboxEvent =
   | { kind: 'started'; job: Job; record: SheetRecord; attempt: LiveAttempt }
   | { kind: 'finished'; job: Job; record: SheetRecord; attempt: LiveAttempt; outcome: AttemptOutcome }
-  | { kind: 'timer'; job: Job; record: SheetRecord; timer: Subscription; event: SheetEvent };
-
-const EMPTY_DEPS = Object.freeze({});
+  | TimerFiring;
 
 /**
  * Owns every registered job and the actors of their sheets. All changes go through one
@@ -68,11 +66,8 @@ export class Conductor {
   private readonly maxConcurrent: number;
   private readonly inspect: ConductorOptions['inspect'];
   private readonly bus = new EventBus();
-  private readonly inbox = new Subject<InboxEvent>();
-  private readonly queue: InboxEvent[] = [];
-  private queueHead = 0;
-  private draining = false;
-  private turnScheduled = false;
+  private readonly inbox: Inbox<InboxEvent>;
+  private readonly sheets: SheetDriver;
   /** Something changed that may let more sheets be dispatched. */
   private dirty = false;
   private shuttingDown = false;
@@ -80,9 +75,7 @@ export class Conductor {
   private readonly jobs = new Map<string, Job>();
   private jobOrder: Job[] = [];
   private rotation = 0;
-  private inFlightTotal = 0;
-  private readonly instrumentInFlight = new Map<string, number>();
-  private readonly modelInFlight = new Map<string, number>();
+  private readonly occupancy = new Occupancy();
   private readonly liveAttempts = new Set<LiveAttempt>();
   private plan: DispatchPlan | undefined;
   private readonly actor: Actor<typeof conductorMachine>;
@@ -95,7 +88,18 @@ export class Conductor {
     this.random = options.random ?? Math.random;
     this.maxConcurrent = options.maxConcurrent ?? Infinity;
     this.inspect = options.inspect;
-    this.inbox.subscribe((event) => this.enqueue(event));
+    this.inbox = new Inbox<InboxEvent>(
+      (event) => this.handle(event),
+      () => this.turn(),
+    );
+    const host: SheetDriverHost = {
+      clock: this.clock,
+      bus: this.bus,
+      inspect: this.inspect,
+      post: (event) => this.inbox.post(event),
+      wake: () => void (this.dirty = true),
+    };
+    this.sheets = new SheetDriver(host);
     const logic = conductorMachine.provide({
       guards: {
         hasDispatch: () => {
@@ -125,11 +129,11 @@ export class Conductor {
       this.bus.emit({ type: 'job.started', jobId, name: score.name, sheets: job.sheets.length, at: this.clock.now() });
     }
     for (const stage of job.stages) {
-      if (stage.unmet === 0) this.release(job, stage);
+      if (stage.unmet === 0) this.sheets.release(job, stage);
     }
-    this.checkJob(job);
+    this.sheets.checkJob(job);
     this.dirty = true;
-    this.drain();
+    this.inbox.drainNow();
     return jobId;
   }
 
@@ -152,7 +156,7 @@ export class Conductor {
       job.state = 'running';
       if (this.bus.observed) this.bus.emit({ type: 'job.resumed', jobId, at: this.clock.now() });
       this.dirty = true;
-      this.drain();
+      this.inbox.drainNow();
     }
   }
 
@@ -163,12 +167,12 @@ export class Conductor {
     job.state = 'cancelled';
     for (const record of job.sheets) {
       if (record.attempt !== undefined) this.abort(record.attempt, 'cancelled');
-      this.toSheet(job, record, { type: 'CANCEL' });
+      this.sheets.send(job, record, { type: 'CANCEL' });
     }
     job.readyQueues.clear();
     if (this.bus.observed) this.bus.emit({ type: 'job.cancelled', jobId, at: this.clock.now() });
-    this.checkJob(job);
-    this.drain();
+    this.sheets.checkJob(job);
+    this.inbox.drainNow();
   }
 
   /** Resolves a fermata: `retry` runs the sheet again, `skip`, `fail`, or `accept` (completed). */
@@ -181,9 +185,9 @@ export class Conductor {
       this.bus.emit({ type: 'sheet.decided', jobId, sheetId, decision, at: this.clock.now() });
     }
     if (job.outcome === 'held') job.outcome = undefined;
-    this.toSheet(job, record, { type: 'DECIDE', decision });
-    this.checkJob(job);
-    this.drain();
+    this.sheets.send(job, record, { type: 'DECIDE', decision });
+    this.sheets.checkJob(job);
+    this.inbox.drainNow();
   }
 
   /**
@@ -235,50 +239,21 @@ export class Conductor {
         record.actor?.stop();
         record.actor = undefined;
       }
-      if (job.outcome === undefined || job.outcome === 'held') this.settle(job, 'interrupted');
+      if (job.outcome === undefined || job.outcome === 'held') this.sheets.settle(job, 'interrupted');
     }
     this.actor.send({ type: 'DRAINED' });
     this.actor.stop();
-    this.inbox.complete();
+    this.inbox.close();
     this.bus.close();
   }
 
   // ── inbox ────────────────────────────────────────────────────────────────
 
-  private post(event: InboxEvent): void {
-    this.inbox.next(event);
-  }
-
-  private enqueue(event: InboxEvent): void {
-    this.queue.push(event);
-    if (!this.draining && !this.turnScheduled) {
-      this.turnScheduled = true;
-      queueMicrotask(() => {
-        this.turnScheduled = false;
-        this.drain();
-      });
-    }
-  }
-
-  /** One turn: handle every queued event in order, then take one dispatch decision. */
-  private drain(): void {
-    if (this.draining || this.closed) return;
-    this.draining = true;
-    try {
-      do {
-        while (this.queueHead < this.queue.length) {
-          const event = this.queue[this.queueHead++]!;
-          this.handle(event);
-        }
-        this.queue.length = 0;
-        this.queueHead = 0;
-        if (this.dirty && !this.shuttingDown) {
-          this.dirty = false;
-          this.actor.send({ type: 'TURN' });
-        }
-      } while (this.queue.length > 0);
-    } finally {
-      this.draining = false;
+  /** After every drain: one dispatch decision, if anything changed since the last one. */
+  private turn(): void {
+    if (this.dirty && !this.shuttingDown) {
+      this.dirty = false;
+      this.actor.send({ type: 'TURN' });
     }
   }
 
@@ -287,35 +262,35 @@ export class Conductor {
     switch (event.kind) {
       case 'started':
         if (record.attempt === event.attempt && record.state === 'dispatched') {
-          this.toSheet(job, record, { type: 'STARTED' });
+          this.sheets.send(job, record, { type: 'STARTED' });
           if (this.bus.observed) {
             this.bus.emit({
               type: 'sheet.running',
               jobId: job.jobId,
               sheetId: record.id,
-              attempt: this.attemptNumber(record),
+              attempt: attemptNumber(record.actor!.getSnapshot().context),
               at: this.clock.now(),
             });
           }
         }
         return;
       case 'finished':
-        this.release_slot(job, event.attempt);
+        this.releaseSlot(job, event.attempt);
         if (record.attempt === event.attempt) {
           record.attempt = undefined;
           if (!this.shuttingDown && (record.state === 'dispatched' || record.state === 'running')) {
             this.recordOutput(record, event.outcome);
             const sheetEvent = outcomeEvent(event.outcome, event.attempt, this.clock.now(), this.random());
             if (sheetEvent.type === 'SUCCEEDED') record.passRate = sheetEvent.passRate;
-            this.toSheet(job, record, sheetEvent);
+            this.sheets.send(job, record, sheetEvent);
           }
         }
-        this.checkJob(job);
+        this.sheets.checkJob(job);
         return;
       case 'timer':
         if (record.timer === event.timer) {
           record.timer = undefined;
-          this.toSheet(job, record, event.event);
+          this.sheets.send(job, record, event.event);
         }
         return;
     }
@@ -326,9 +301,9 @@ export class Conductor {
   private view(): DispatchView {
     return {
       shuttingDown: this.shuttingDown,
-      inFlight: this.inFlightTotal,
-      instrumentInFlight: this.instrumentInFlight,
-      modelInFlight: this.modelInFlight,
+      inFlight: this.occupancy.total,
+      instrumentInFlight: this.occupancy.byInstrument,
+      modelInFlight: this.occupancy.byModel,
       jobs: this.rotatedJobs(),
     };
   }
@@ -352,36 +327,18 @@ export class Conductor {
   private dispatch(job: Job, record: SheetRecord): void {
     const { name, model } = job.instrumentOf(record);
     job.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
-    this.toSheet(job, record, { type: 'DISPATCH' });
-    const actor = record.actor!;
-    const context = actor.getSnapshot().context;
+    this.sheets.send(job, record, { type: 'DISPATCH' });
+    const context = record.actor!.getSnapshot().context;
     const now = this.clock.now();
     record.firstDispatchAt ??= now;
 
-    this.inFlightTotal++;
+    this.occupancy.take(name, model);
     job.inFlight++;
-    bump(this.instrumentInFlight, name, 1);
-    const key = modelKey(name, model);
-    if (model !== undefined) bump(this.modelInFlight, key, 1);
 
-    const spec = record.stage.spec;
-    const attemptNumber = this.attemptNumber(record);
-    const instrument = job.instruments.get(name) as Instrument;
-    const controller = new AbortController();
-    const deps = spec.dependsOn.length === 0 ? EMPTY_DEPS : dependencyOutputs(job, record);
-    const fan = { index: record.member, count: record.stage.size };
-    const scope = {
-      sheet: { id: record.id, attempt: attemptNumber, mode: context.mode },
-      fan,
-      workspace: job.score.workspace,
-      model,
-      vars: spec.vars,
-      deps,
-    };
-    const args = spec.args.length === 0 ? [] : spec.args.map((t) => renderTemplate(t, scope));
+    const request = attemptRequest(job, record, context, model);
     let resolveDone!: () => void;
     const attempt: LiveAttempt = {
-      controller,
+      controller: new AbortController(),
       instrument: name,
       model,
       timeout: undefined,
@@ -390,7 +347,7 @@ export class Conductor {
     };
     record.attempt = attempt;
     this.liveAttempts.add(attempt);
-    const timeoutMs = spec.timeoutMs ?? job.score.instruments[name]?.timeoutMs;
+    const timeoutMs = record.stage.spec.timeoutMs ?? job.score.instruments[name]?.timeoutMs;
     if (timeoutMs !== undefined) {
       attempt.timeout = this.clock.schedule(() => this.abort(attempt, 'timeout'), timeoutMs);
     }
@@ -399,39 +356,20 @@ export class Conductor {
         type: 'sheet.dispatched',
         jobId: job.jobId,
         sheetId: record.id,
-        attempt: attemptNumber,
-        mode: context.mode,
+        attempt: request.attempt,
+        mode: request.mode,
         instrument: name,
         ...(model !== undefined ? { model } : {}),
         at: now,
       });
     }
-    const request = {
-      jobId: job.jobId,
-      sheetId: record.id,
-      attempt: attemptNumber,
-      mode: context.mode,
-      fan,
-      workspace: job.score.workspace,
-      ...(model !== undefined ? { model } : {}),
-      vars: spec.vars,
-      deps,
-      args,
-      outputPrefix: `${job.score.workspace}/sheets/${record.id}/${context.dispatches}`,
-    };
-    perform(instrument, request, controller.signal, () =>
-      this.post({ kind: 'started', job, record, attempt }),
+    const instrument = job.instruments.get(name) as Instrument;
+    perform(instrument, request, attempt.controller.signal, () =>
+      this.inbox.post({ kind: 'started', job, record, attempt }),
     ).then((outcome) => {
-      this.post({ kind: 'finished', job, record, attempt, outcome });
+      this.inbox.post({ kind: 'finished', job, record, attempt, outcome });
       resolveDone();
     });
-  }
-
-  /** 1-based number of the attempt a sheet is on, within its current mode. */
-  private attemptNumber(record: SheetRecord): number {
-    const context = record.actor?.getSnapshot().context;
-    if (context === undefined) return record.attempts;
-    return context.mode === 'completion' ? context.completionUsed + 1 : context.attempts + 1;
   }
 
   private abort(attempt: LiveAttempt, reason: 'timeout' | 'cancelled' | 'shutdown'): void {
@@ -440,13 +378,11 @@ export class Conductor {
     attempt.controller.abort(reason);
   }
 
-  private release_slot(job: Job, attempt: LiveAttempt): void {
+  private releaseSlot(job: Job, attempt: LiveAttempt): void {
     if (!this.liveAttempts.delete(attempt)) return;
     attempt.timeout?.unsubscribe();
-    this.inFlightTotal--;
+    this.occupancy.release(attempt.instrument, attempt.model);
     job.inFlight--;
-    bump(this.instrumentInFlight, attempt.instrument, -1);
-    if (attempt.model !== undefined) bump(this.modelInFlight, modelKey(attempt.instrument, attempt.model), -1);
     this.dirty = true;
   }
 
@@ -458,279 +394,9 @@ export class Conductor {
     }
   }
 
-  // ── sheet transitions ────────────────────────────────────────────────────
-
-  /**
-   * Sends an event to a sheet and acts on the state it lands in. Pending and terminal
-   * sheets have no actor: the few events they accept are applied to the record directly.
-   */
-  private toSheet(job: Job, record: SheetRecord, event: SheetEvent): void {
-    const before = record.state;
-    if (record.actor === undefined) {
-      if (before !== 'pending') return;
-      if (event.type === 'CANCEL') this.endWithoutActor(job, record, 'cancelled');
-      return;
-    }
-    record.actor.send(event);
-    const snapshot = record.actor.getSnapshot();
-    const after = snapshot.value as SheetState;
-    const context = snapshot.context;
-    record.attempts = context.attempts;
-    record.dispatches = context.dispatches;
-    record.lastError = context.lastError;
-    record.reason = context.reason;
-    const fromIndex = record.instrumentIndex;
-    record.instrumentIndex = context.instrumentIndex;
-    if (after === before) return;
-    record.state = after;
-    job.recount(before, after);
-    this.entered(job, record, before, fromIndex);
-  }
-
-  private entered(job: Job, record: SheetRecord, before: SheetState, fromIndex: number): void {
-    const context = record.actor!.getSnapshot().context;
-    const now = this.clock.now();
-    const observed = this.bus.observed;
-    switch (record.state) {
-      case 'ready':
-      case 'completion': {
-        if (job.state === 'cancelled') return;
-        const { name, model } = job.instrumentOf(record);
-        job.queueFor(name, model).sheets.add(record.index);
-        this.dirty = true;
-        if (observed && record.instrumentIndex !== fromIndex) {
-          const from = job.instrumentAt(record, fromIndex).name;
-          this.bus.emit({
-            type: 'sheet.fallback',
-            jobId: job.jobId,
-            sheetId: record.id,
-            from,
-            to: name,
-            reason: context.reason ?? 'failed',
-            error: context.lastError ?? '',
-            at: now,
-          });
-        }
-        if (observed && record.state === 'completion') {
-          this.bus.emit({ type: 'sheet.partial', jobId: job.jobId, sheetId: record.id, passRate: record.passRate, attempt: context.completionUsed, at: now });
-        }
-        return;
-      }
-      case 'retry': {
-        const due = context.retryAt ?? now;
-        this.schedule(job, record, due - now, { type: 'RETRY_DUE' });
-        if (observed) {
-          this.bus.emit({
-            type: 'sheet.retry',
-            jobId: job.jobId,
-            sheetId: record.id,
-            attempt: context.attempts,
-            reason: context.reason ?? 'failed',
-            error: context.lastError ?? '',
-            delayMs: due - now,
-            mode: context.mode,
-            at: now,
-          });
-        }
-        return;
-      }
-      case 'waiting': {
-        const until = context.waitUntil ?? now;
-        this.schedule(job, record, until - now, { type: 'LIMIT_CLEARED' });
-        if (observed) this.bus.emit({ type: 'sheet.waiting', jobId: job.jobId, sheetId: record.id, untilMs: until, at: now });
-        return;
-      }
-      case 'fermata':
-        if (observed) {
-          this.bus.emit({
-            type: 'sheet.fermata',
-            jobId: job.jobId,
-            sheetId: record.id,
-            reason: context.reason ?? 'failed',
-            error: context.lastError ?? '',
-            at: now,
-          });
-        }
-        return;
-      case 'completed':
-      case 'failed':
-      case 'skipped':
-      case 'cancelled':
-        record.skippedByDecision = context.skipCause === 'decision';
-        if (record.skippedByDecision) job.decisionSkips++;
-        this.ended(job, record, before);
-        return;
-      default:
-        return;
-    }
-  }
-
-  private schedule(job: Job, record: SheetRecord, delayMs: number, event: SheetEvent): void {
-    record.timer?.unsubscribe();
-    const timer: Subscription = this.clock.schedule(
-      () => this.post({ kind: 'timer', job, record, timer, event }),
-      Math.max(0, delayMs),
-    );
-    record.timer = timer;
-  }
-
-  /** A sheet reached a terminal state: drop its actor, then release or doom its dependents. */
-  private ended(job: Job, record: SheetRecord, before: SheetState): void {
-    record.actor = undefined;
-    record.timer?.unsubscribe();
-    record.timer = undefined;
-    record.endedAt = this.clock.now();
-    if (before === 'ready' || before === 'completion') {
-      const { name, model } = job.instrumentOf(record);
-      job.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
-    }
-    this.announceEnd(job, record);
-    if (record.state === 'completed' || record.skippedByDecision) this.satisfied(job, record);
-    else if (record.state !== 'cancelled') this.doomDependents(job, record);
-    this.checkJob(job);
-  }
-
-  private endWithoutActor(job: Job, record: SheetRecord, state: 'skipped' | 'failed' | 'cancelled'): void {
-    job.recount(record.state, state);
-    record.state = state;
-    record.endedAt = this.clock.now();
-    if (state !== 'cancelled') {
-      record.reason = 'dependency';
-      if (state === 'failed') record.lastError = 'a dependency did not complete';
-    }
-    this.announceEnd(job, record);
-  }
-
-  private announceEnd(job: Job, record: SheetRecord): void {
-    if (!this.bus.observed) return;
-    const base = { jobId: job.jobId, sheetId: record.id, at: record.endedAt ?? this.clock.now() };
-    switch (record.state) {
-      case 'completed':
-        this.bus.emit({ ...base, type: 'sheet.completed', attempts: record.attempts, ...(record.costUsd > 0 ? { costUsd: record.costUsd } : {}) });
-        return;
-      case 'failed':
-        this.bus.emit({ ...base, type: 'sheet.failed', reason: record.reason ?? 'failed', error: record.lastError ?? '' });
-        return;
-      case 'skipped':
-        this.bus.emit({ ...base, type: 'sheet.skipped', reason: record.reason ?? 'dependency' });
-        return;
-      case 'cancelled':
-        this.bus.emit({ ...base, type: 'sheet.cancelled' });
-        return;
-      default:
-        return;
-    }
-  }
-
-  // ── dependencies ─────────────────────────────────────────────────────────
-
-  private satisfied(job: Job, record: SheetRecord): void {
-    const stage = record.stage;
-    stage.satisfied++;
-    for (const dependent of stage.dependentsOfMember(record.member)) this.unmetDown(job, dependent);
-    if (stage.satisfied === stage.size) {
-      for (const dependent of stage.dependents) this.unmetDown(job, dependent);
-    }
-  }
-
-  private unmetDown(job: Job, stage: StageRuntime): void {
-    stage.unmet--;
-    if (stage.unmet === 0 && !stage.doomed) this.release(job, stage);
-  }
-
-  /** Every dependency of a stage is satisfied: its members become ready, each a live actor. */
-  private release(job: Job, stage: StageRuntime): void {
-    if (job.state === 'cancelled') return;
-    const spec = stage.spec;
-    const primary = job.score.instruments[spec.instrument];
-    const input: SheetInput = {
-      maxAttempts: 1 + spec.retries,
-      completionAttempts: spec.completionAttempts,
-      heal: spec.heal,
-      escalate: spec.escalate,
-      fallbacks: primary?.fallback.length ?? 0,
-      backoff: spec.backoff,
-    };
-    for (let i = stage.first; i < stage.first + stage.size; i++) {
-      const record = job.sheets[i]!;
-      if (record.state !== 'pending') continue;
-      record.actor = createActor(sheetMachine, {
-        input,
-        id: `${job.jobId}/${record.id}`,
-        ...(this.inspect ? { inspect: this.inspect } : {}),
-      });
-      record.actor.start();
-      this.toSheet(job, record, { type: 'DEPS_MET' });
-    }
-  }
-
-  /**
-   * A sheet ended unsatisfied: exactly its transitive dependents are skipped or failed,
-   * each by its own `on_dependency_failure`. Works stage by stage, so a fan-out of 1,000
-   * depending on another of 1,000 costs 1,000 steps, not 1,000,000.
-   */
-  private doomDependents(job: Job, record: SheetRecord): void {
-    const work: StageRuntime[] = [...record.stage.dependentsOfMember(record.member), ...record.stage.dependents];
-    while (work.length > 0) {
-      const stage = work.pop()!;
-      if (stage.doomed) continue;
-      stage.doomed = true;
-      const outcome = stage.spec.onDependencyFailure === 'skip' ? 'skipped' : 'failed';
-      for (let i = stage.first; i < stage.first + stage.size; i++) {
-        const member = job.sheets[i]!;
-        if (member.state !== 'pending') continue;
-        this.endWithoutActor(job, member, outcome);
-        work.push(...stage.dependentsOfMember(member.member));
-      }
-      work.push(...stage.dependents);
-    }
-  }
-
-  // ── job end ──────────────────────────────────────────────────────────────
-
-  private checkJob(job: Job): void {
-    if (job.outcome !== undefined && job.outcome !== 'held') return;
-    if (job.inFlight > 0) return;
-    if (job.terminalCount === job.sheets.length) {
-      const c = job.counts;
-      const unsatisfied = c.failed + c.cancelled + c.skipped - job.decisionSkips;
-      const outcome: JobOutcome =
-        job.state === 'cancelled' ? 'cancelled' : unsatisfied === 0 ? 'completed' : 'failed';
-      job.state = outcome === 'completed' ? 'completed' : outcome === 'failed' ? 'failed' : 'cancelled';
-      job.endedAt = this.clock.now();
-      if (this.bus.observed) {
-        const at = job.endedAt;
-        if (outcome === 'completed') this.bus.emit({ type: 'job.completed', jobId: job.jobId, at });
-        else if (outcome === 'failed') this.bus.emit({ type: 'job.failed', jobId: job.jobId, failed: c.failed, skipped: c.skipped, at });
-      }
-      this.settle(job, outcome);
-      return;
-    }
-    if (job.outcome === undefined && job.counts.fermata > 0 && job.activeCount === 0) {
-      if (this.bus.observed) {
-        const fermatas = job.sheets.filter((s) => s.state === 'fermata').map((s) => s.id);
-        this.bus.emit({ type: 'job.held', jobId: job.jobId, fermatas, at: this.clock.now() });
-      }
-      this.settle(job, 'held');
-    }
-  }
-
-  private settle(job: Job, outcome: JobOutcome): void {
-    job.outcome = outcome;
-    const waiters = job.waiters;
-    job.waiters = [];
-    for (const resolve of waiters) resolve(outcome);
-  }
-
   private job(jobId: string): Job {
     const job = this.jobs.get(jobId);
     if (job === undefined) throw new UnknownJobError(jobId);
     return job;
   }
-}
-
-function bump(map: Map<string, number>, key: string, by: number): void {
-  const next = (map.get(key) ?? 0) + by;
-  if (next === 0) map.delete(key);
-  else map.set(key, next);
 }

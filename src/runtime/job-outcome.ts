@@ -1,0 +1,17 @@
+import type { Job, JobOutcome } from './job.js';
+
+/**
+ * Whether a job has settled, and how: ended (every sheet terminal, no musician left), or
+ * `held` (nothing can move until a fermata is decided). Undefined while it can progress.
+ */
+export function settledOutcome(job: Job): JobOutcome | undefined {
+  if (job.inFlight > 0) return undefined;
+  const c = job.counts;
+  if (job.terminalCount === job.sheets.length) {
+    if (job.state === 'cancelled') return 'cancelled';
+    const unsatisfied = c.failed + c.cancelled + c.skipped - job.decisionSkips;
+    return unsatisfied === 0 ? 'completed' : 'failed';
+  }
+  if (c.fermata > 0 && job.activeCount === 0) return 'held';
+  return undefined;
+}

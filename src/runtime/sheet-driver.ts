@@ -1,0 +1,194 @@
+import type { Subscription } from 'rxjs';
+import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { SheetEvent } from '../machines/sheet-events.js';
+import { sheetMachine } from '../machines/sheet.js';
+import type { SheetState } from '../machines/types.js';
+import { endEvent, stateEvent } from './announcements.js';
+import type { Clock } from './clock.js';
+import { doomedBy, satisfy, sheetInput } from './dependencies.js';
+import type { EventBus } from './event-bus.js';
+import type { Job, JobOutcome, SheetRecord, StageRuntime } from './job.js';
+import { settledOutcome } from './job-outcome.js';
+import { modelKey } from './plan-dispatch.js';
+
+/** What the driver needs from the conductor that owns it. */
+export interface SheetDriverHost {
+  readonly clock: Clock;
+  readonly bus: EventBus;
+  readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  /** Enqueues a timer firing in the conductor's inbox. */
+  post(event: TimerFiring): void;
+  /** Something became dispatchable: plan again at the end of the turn. */
+  wake(): void;
+}
+
+export interface TimerFiring {
+  kind: 'timer';
+  job: Job;
+  record: SheetRecord;
+  timer: Subscription;
+  event: SheetEvent;
+}
+
+/**
+ * Moves sheets through their machine and acts on where they land: ready sheets join the
+ * ready index, retries and rate limits get timers, terminal sheets release or doom their
+ * dependents, and the job settles when nothing more can happen.
+ */
+export class SheetDriver {
+  constructor(private readonly host: SheetDriverHost) {}
+
+  /**
+   * Sends an event to a sheet and acts on the state it lands in. Pending and terminal
+   * sheets have no actor: the few events they accept are applied to the record directly.
+   */
+  send(job: Job, record: SheetRecord, event: SheetEvent): void {
+    const before = record.state;
+    if (record.actor === undefined) {
+      if (before !== 'pending') return;
+      if (event.type === 'CANCEL') this.endWithoutActor(job, record, 'cancelled');
+      return;
+    }
+    record.actor.send(event);
+    const snapshot = record.actor.getSnapshot();
+    const after = snapshot.value as SheetState;
+    const context = snapshot.context;
+    record.attempts = context.attempts;
+    record.dispatches = context.dispatches;
+    record.lastError = context.lastError;
+    record.reason = context.reason;
+    const fromIndex = record.instrumentIndex;
+    record.instrumentIndex = context.instrumentIndex;
+    if (after === before) return;
+    record.state = after;
+    job.recount(before, after);
+    this.entered(job, record, before, fromIndex);
+  }
+
+  private entered(job: Job, record: SheetRecord, before: SheetState, fromIndex: number): void {
+    const context = record.actor!.getSnapshot().context;
+    const now = this.host.clock.now();
+    switch (record.state) {
+      case 'ready':
+      case 'completion': {
+        if (job.state === 'cancelled') return;
+        const { name, model } = job.instrumentOf(record);
+        job.queueFor(name, model).sheets.add(record.index);
+        this.host.wake();
+        break;
+      }
+      case 'retry':
+        this.schedule(job, record, (context.retryAt ?? now) - now, { type: 'RETRY_DUE' });
+        break;
+      case 'waiting':
+        this.schedule(job, record, (context.waitUntil ?? now) - now, { type: 'LIMIT_CLEARED' });
+        break;
+      case 'completed':
+      case 'failed':
+      case 'skipped':
+      case 'cancelled':
+        record.skippedByDecision = context.skipCause === 'decision';
+        if (record.skippedByDecision) job.decisionSkips++;
+        this.ended(job, record, before);
+        return;
+      default:
+        break;
+    }
+    if (this.host.bus.observed) {
+      const from = record.instrumentIndex !== fromIndex ? job.instrumentAt(record, fromIndex).name : undefined;
+      const event = stateEvent(job, record, context, now, from);
+      if (event !== undefined) this.host.bus.emit(event);
+    }
+  }
+
+  private schedule(job: Job, record: SheetRecord, delayMs: number, event: SheetEvent): void {
+    record.timer?.unsubscribe();
+    const timer: Subscription = this.host.clock.schedule(
+      () => this.host.post({ kind: 'timer', job, record, timer, event }),
+      Math.max(0, delayMs),
+    );
+    record.timer = timer;
+  }
+
+  /** A sheet reached a terminal state: drop its actor, then release or doom its dependents. */
+  private ended(job: Job, record: SheetRecord, before: SheetState): void {
+    record.actor = undefined;
+    record.timer?.unsubscribe();
+    record.timer = undefined;
+    record.endedAt = this.host.clock.now();
+    if (before === 'ready' || before === 'completion') {
+      const { name, model } = job.instrumentOf(record);
+      job.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
+    }
+    this.announceEnd(job, record);
+    if (record.state === 'completed' || record.skippedByDecision) {
+      for (const stage of satisfy(record)) this.release(job, stage);
+    } else if (record.state !== 'cancelled') {
+      for (const doomed of doomedBy(job, record)) this.endWithoutActor(job, doomed.record, doomed.state);
+    }
+    this.checkJob(job);
+  }
+
+  /** Pending sheets have no actor yet: they end by a failed dependency or a cancel. */
+  private endWithoutActor(job: Job, record: SheetRecord, state: 'skipped' | 'failed' | 'cancelled'): void {
+    job.recount(record.state, state);
+    record.state = state;
+    record.endedAt = this.host.clock.now();
+    if (state !== 'cancelled') {
+      record.reason = 'dependency';
+      if (state === 'failed') record.lastError = 'a dependency did not complete';
+    }
+    this.announceEnd(job, record);
+  }
+
+  private announceEnd(job: Job, record: SheetRecord): void {
+    if (!this.host.bus.observed) return;
+    const event = endEvent(job, record, record.endedAt ?? this.host.clock.now());
+    if (event !== undefined) this.host.bus.emit(event);
+  }
+
+  /** Every dependency of a stage is satisfied: its members become ready, each a live actor. */
+  release(job: Job, stage: StageRuntime): void {
+    if (job.state === 'cancelled') return;
+    const input = sheetInput(job, stage);
+    for (let i = stage.first; i < stage.first + stage.size; i++) {
+      const record = job.sheets[i]!;
+      if (record.state !== 'pending') continue;
+      record.actor = createActor(sheetMachine, {
+        input,
+        id: `${job.jobId}/${record.id}`,
+        ...(this.host.inspect ? { inspect: this.host.inspect } : {}),
+      });
+      record.actor.start();
+      this.send(job, record, { type: 'DEPS_MET' });
+    }
+  }
+
+  checkJob(job: Job): void {
+    if (job.outcome !== undefined && job.outcome !== 'held') return;
+    const outcome = settledOutcome(job);
+    if (outcome === undefined || outcome === job.outcome) return;
+    const at = this.host.clock.now();
+    if (outcome === 'held') {
+      if (this.host.bus.observed) {
+        const fermatas = job.sheets.filter((s) => s.state === 'fermata').map((s) => s.id);
+        this.host.bus.emit({ type: 'job.held', jobId: job.jobId, fermatas, at });
+      }
+    } else {
+      job.state = outcome === 'completed' ? 'completed' : outcome === 'failed' ? 'failed' : 'cancelled';
+      job.endedAt = at;
+      if (this.host.bus.observed && outcome === 'completed') this.host.bus.emit({ type: 'job.completed', jobId: job.jobId, at });
+      if (this.host.bus.observed && outcome === 'failed') {
+        this.host.bus.emit({ type: 'job.failed', jobId: job.jobId, failed: job.counts.failed, skipped: job.counts.skipped, at });
+      }
+    }
+    this.settle(job, outcome);
+  }
+
+  settle(job: Job, outcome: JobOutcome): void {
+    job.outcome = outcome;
+    const waiters = job.waiters;
+    job.waiters = [];
+    for (const resolve of waiters) resolve(outcome);
+  }
+}
