@@ -1,0 +1,21 @@
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+
+describe('the package', () => {
+  it("resolves `import … from 'baton'` to the built package and runs a job through it", () => {
+    const script = `
+      import { Conductor, defineScore, planDispatch, sheetMachine, VirtualClock } from 'baton';
+      const conductor = new Conductor();
+      const score = defineScore({ version: 1, name: 'pkg', instruments: { f: { kind: 'function', run: async () => ({ ok: true }) } }, sheets: [{ id: 'a', fan_out: 3 }] });
+      const id = conductor.register(score);
+      const result = await conductor.waitForCompletion(id);
+      await conductor.shutdown();
+      console.log(JSON.stringify({ outcome: result.outcome, completed: result.counts.completed, machine: sheetMachine.id, plan: typeof planDispatch, clock: typeof VirtualClock }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ outcome: 'completed', completed: 3, machine: 'sheet', plan: 'function', clock: 'function' });
+  });
+});
