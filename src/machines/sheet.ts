@@ -177,6 +177,7 @@ export const sheetMachine = setup({
     skipByDecision: assign({ skipCause: 'decision', reason: 'decision' }),
     failByDecision: assign({ reason: 'decision' }),
     retryByDecision: assign({ attempts: 0, mode: 'normal', lastError: null }),
+    acceptByDecision: assign({ reason: null, lastError: null }),
   },
 }).createMachine({
   id: 'sheet',
@@ -235,7 +236,7 @@ export const sheetMachine = setup({
           { guard: { type: 'decided', params: 'retry' }, target: 'ready', actions: 'retryByDecision' },
           { guard: { type: 'decided', params: 'skip' }, target: 'skipped', actions: 'skipByDecision' },
           { guard: { type: 'decided', params: 'fail' }, target: 'failed', actions: 'failByDecision' },
-          { guard: { type: 'decided', params: 'accept' }, target: 'completed' },
+          { guard: { type: 'decided', params: 'accept' }, target: 'completed', actions: 'acceptByDecision' },
         ],
       },
     },

@@ -137,7 +137,9 @@ describe('sheet machine', () => {
       expect(send({ type: 'DEPS_MET' }, ...run, FAIL).value).toBe('fermata');
       return send({ type: 'DECIDE', decision });
     };
-    expect(decide('accept').value).toBe('completed');
+    const accepted = decide('accept');
+    expect(accepted.value).toBe('completed');
+    expect(accepted.context.reason).toBeNull();
     expect(decide('fail').value).toBe('failed');
     const skipped = decide('skip');
     expect(skipped.value).toBe('skipped');
