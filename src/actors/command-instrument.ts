@@ -140,8 +140,10 @@ async function runAttempt(
     const unavailable = code === 'ENOENT' || code === 'EACCES';
     return { status: 'failure', unavailable, error: cannotStartMessage(program, end.error) };
   }
+  // Whatever the program left running in its group ends with the attempt: leftovers would
+  // outlive the sheet, escape the concurrency caps and keep writing to this attempt's files.
   const pid = child.pid;
-  if (stopReason !== undefined && pid !== undefined) await killGroupAndWait(pid, GROUP_EXIT_WAIT_MS);
+  if (pid !== undefined) await killGroupAndWait(pid, GROUP_EXIT_WAIT_MS);
 
   const [stdoutTail, stderrTail] = await Promise.all([readTail(stdoutFile), readTail(stderrFile)]);
   const outcome: AttemptOutcome = {

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import { Conductor } from '../runtime/conductor.js';
 import { loadScore } from '../runtime/score/load.js';
 import type { Score } from '../runtime/score/types.js';
@@ -21,7 +20,6 @@ export async function runCommand(scorePath: string, flags: RunFlags): Promise<nu
     return reportScoreError(error, process.stderr);
   }
   if (flags.concurrency !== undefined) score = { ...score, concurrency: flags.concurrency };
-  await mkdir(score.workspace, { recursive: true });
 
   const conductor = new Conductor();
   let jobId = '';

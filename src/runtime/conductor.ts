@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { nanoid } from 'nanoid';
 import type { Observable } from 'rxjs';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
@@ -122,6 +123,8 @@ export class Conductor {
     if (this.shuttingDown || this.closed) throw new ConductorClosedError();
     const jobId = nanoid();
     const instruments = createInstruments(score, options.instruments);
+    // Every instrument, a function included, is promised an existing workspace.
+    mkdirSync(score.workspace, { recursive: true });
     const job = new Job(jobId, score, instruments, this.clock.now());
     this.jobs.set(jobId, job);
     this.jobOrder.push(job);
