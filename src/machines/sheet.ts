@@ -182,8 +182,15 @@ export const sheetMachine = setup({
 }).createMachine({
   id: 'sheet',
   initial: 'pending',
+  // Spelled out rather than spread from `input`: one fixed object shape per sheet is
+  // measurably cheaper when a job creates 100,000 of them.
   context: ({ input }) => ({
-    ...input,
+    maxAttempts: input.maxAttempts,
+    completionAttempts: input.completionAttempts,
+    heal: input.heal,
+    escalate: input.escalate,
+    fallbacks: input.fallbacks,
+    backoff: input.backoff,
     attempts: 0,
     completionUsed: 0,
     healed: false,
