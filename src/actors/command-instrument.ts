@@ -207,7 +207,7 @@ function superviseProcess(
       spawned = true;
       if (stopReason !== undefined) return;
       try {
-        hooks.onStarted();
+        hooks.onStarted(child.pid !== undefined ? { pid: child.pid } : {});
       } catch (err) {
         stop(`onStarted hook failed: ${errorText(err)}`);
       }

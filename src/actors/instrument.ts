@@ -46,8 +46,11 @@ export interface AttemptOutcome {
 }
 
 export interface AttemptHooks {
-  /** Called once the work has actually started (the process spawned, the function called). */
-  onStarted(): void;
+  /**
+   * Called once the work has actually started (the process spawned, the function called),
+   * with the process id for a subprocess, so that a restarted conductor can stop orphans.
+   */
+  onStarted(info?: { pid?: number }): void;
 }
 
 /**

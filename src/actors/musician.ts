@@ -9,7 +9,7 @@ export function perform(
   instrument: Instrument,
   request: AttemptRequest,
   signal: AbortSignal,
-  onStarted: () => void,
+  onStarted: (info?: { pid?: number }) => void,
 ): Promise<AttemptOutcome> {
   let played: Promise<AttemptOutcome>;
   try {

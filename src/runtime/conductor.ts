@@ -1,19 +1,33 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { nanoid } from 'nanoid';
 import type { Observable } from 'rxjs';
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import type { AttemptOutcome, Instrument } from '../actors/instrument.js';
+import type { AttemptOutcome, AttemptRequest, Instrument } from '../actors/instrument.js';
 import { perform } from '../actors/musician.js';
 import { conductorMachine } from '../machines/conductor.js';
 import type { FermataDecision } from '../machines/types.js';
 import { attemptNumber, attemptRequest } from './attempt-request.js';
 import { realClock, type Clock } from './clock.js';
-import { ConductorClosedError, NotInFermataError, UnknownJobError, UnknownSheetError } from './errors.js';
+import {
+  CheckpointEmptyError,
+  CheckpointNotEmptyError,
+  ConductorClosedError,
+  IncompatibleCheckpointError,
+  NotInFermataError,
+  UnknownJobError,
+  UnknownSheetError,
+} from './errors.js';
 import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
 import { Inbox } from './inbox.js';
 import { createInstruments, type InstrumentOverrides } from './instruments.js';
-import { Job, type JobOutcome, type LiveAttempt, type SheetRecord } from './job.js';
+import { Job, type JobOutcome, type LiveAttempt, type SheetRecord, type StageRuntime } from './job.js';
+import { Checkpointer } from './checkpoint.js';
+import { incompatibilities } from './fingerprint.js';
+import { processStartTime, stopOrphans } from './orphans.js';
+import { restoreJob } from './restore.js';
+import type { CheckpointStore } from './store/types.js';
 import { Occupancy } from './occupancy.js';
 import { outcomeEvent } from './outcome-event.js';
 import { modelKey, planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
@@ -44,6 +58,18 @@ export interface ConductorOptions {
 export interface RegisterOptions {
   /** Instruments to use instead of the ones the score describes, by name (for tests and embedding). */
   instruments?: InstrumentOverrides;
+  /**
+   * Where the job's checkpoint goes: every transition that matters is written there before
+   * the conductor acts on it. Must be empty for `register`; `restore` continues what it holds.
+   * The conductor takes the store's lock and releases it at shutdown.
+   */
+  store?: CheckpointStore;
+}
+
+export interface RestoreOptions extends RegisterOptions {
+  store: CheckpointStore;
+  /** Continue even though the score changed incompatibly (sheets the checkpoint knows are dropped). */
+  force?: boolean;
 }
 
 /** What `waitForCompletion` resolves with: the outcome and a final status snapshot. */
@@ -52,9 +78,17 @@ export interface JobResult extends JobStatus {
 }
 
 type InboxEvent =
-  | { kind: 'started'; job: Job; record: SheetRecord; attempt: LiveAttempt }
+  | { kind: 'started'; job: Job; record: SheetRecord; attempt: LiveAttempt; pid: number | undefined }
   | { kind: 'finished'; job: Job; record: SheetRecord; attempt: LiveAttempt; outcome: AttemptOutcome }
   | TimerFiring;
+
+interface Launch {
+  job: Job;
+  record: SheetRecord;
+  attempt: LiveAttempt;
+  request: AttemptRequest;
+  resolveDone: () => void;
+}
 
 /**
  * Owns every registered job and the actors of their sheets. All changes go through one
@@ -121,23 +155,59 @@ export class Conductor {
   /** Registers a job and starts dispatching its sheets. Returns the job id. */
   register(score: Score, options: RegisterOptions = {}): string {
     if (this.shuttingDown || this.closed) throw new ConductorClosedError();
-    const jobId = nanoid();
-    const instruments = createInstruments(score, options.instruments);
+    const job = new Job(nanoid(), score, createInstruments(score, options.instruments), this.clock.now());
+    if (options.store !== undefined) {
+      const existing = options.store.loadJob();
+      if (existing !== undefined) throw new CheckpointNotEmptyError(options.store.location, existing.name);
+      options.store.acquireLock(lockOwner());
+      job.checkpoint = new Checkpointer(options.store, job.startedAt);
+      job.checkpoint.allChanged(job);
+    }
+    this.adopt(job, job.stages.filter((stage) => stage.unmet === 0));
+    return job.jobId;
+  }
+
+  /**
+   * Continues the job a store holds, with the score as it is now: completed sheets never
+   * run again; see `restoreJob` for what happens to the others. Attempts that were running
+   * when the previous process died are stopped if their processes are still alive.
+   */
+  restore(score: Score, options: RestoreOptions): string {
+    if (this.shuttingDown || this.closed) throw new ConductorClosedError();
+    const { store } = options;
+    const stored = store.loadJob();
+    if (stored === undefined) throw new CheckpointEmptyError(store.location);
+    const problems = incompatibilities(stored.fingerprint, score);
+    if (problems.length > 0 && !options.force) throw new IncompatibleCheckpointError(store.location, problems);
+    store.acquireLock(lockOwner());
+    const interrupted = store.loadAttempts().filter((row) => row.status === 'running');
+    stopOrphans(interrupted);
+    const job = new Job(stored.jobId, score, createInstruments(score, options.instruments), this.clock.now());
+    job.checkpoint = new Checkpointer(store, stored.createdAt);
+    const { revive, release } = restoreJob(job, store.loadSheets());
+    const now = this.clock.now();
+    for (const row of interrupted) {
+      job.checkpoint.attemptFinished(row, { status: 'failure', error: 'interrupted: the conductor stopped' }, job.byId.get(row.sheetId) ?? ({ lastError: null, reason: null } as SheetRecord), now);
+    }
+    job.checkpoint.allChanged(job);
+    for (const { record, state, context } of revive) this.sheets.revive(job, record, state, context);
+    for (const stage of job.stages) if (stage.doomed) this.sheets.doom(job, stage);
+    this.adopt(job, release);
+    return job.jobId;
+  }
+
+  private adopt(job: Job, release: Iterable<StageRuntime>): void {
     // Every instrument, a function included, is promised an existing workspace.
-    mkdirSync(score.workspace, { recursive: true });
-    const job = new Job(jobId, score, instruments, this.clock.now());
-    this.jobs.set(jobId, job);
+    mkdirSync(job.score.workspace, { recursive: true });
+    this.jobs.set(job.jobId, job);
     this.jobOrder.push(job);
     if (this.bus.observed) {
-      this.bus.emit({ type: 'job.started', jobId, name: score.name, sheets: job.sheets.length, at: this.clock.now() });
+      this.bus.emit({ type: 'job.started', jobId: job.jobId, name: job.score.name, sheets: job.sheets.length, at: this.clock.now() });
     }
-    for (const stage of job.stages) {
-      if (stage.unmet === 0) this.sheets.release(job, stage);
-    }
+    for (const stage of release) this.sheets.release(job, stage);
     this.sheets.checkJob(job);
     this.dirty = true;
     this.inbox.drainNow();
-    return jobId;
   }
 
   /** Stops dispatching new sheets of a job; attempts already running finish. */
@@ -145,6 +215,7 @@ export class Conductor {
     const job = this.job(jobId);
     if (job.outcome !== undefined && job.outcome !== 'held') return;
     job.pauseReasons.add(reason);
+    job.checkpoint?.jobChanged();
     if (job.state === 'running') {
       job.state = 'paused';
       if (this.bus.observed) this.bus.emit({ type: 'job.paused', jobId, reason, at: this.clock.now() });
@@ -155,6 +226,7 @@ export class Conductor {
   resume(jobId: string, reason = 'user'): void {
     const job = this.job(jobId);
     job.pauseReasons.delete(reason);
+    job.checkpoint?.jobChanged();
     if (job.state === 'paused' && job.pauseReasons.size === 0) {
       job.state = 'running';
       if (this.bus.observed) this.bus.emit({ type: 'job.resumed', jobId, at: this.clock.now() });
@@ -168,11 +240,12 @@ export class Conductor {
     const job = this.job(jobId);
     if (job.state === 'cancelled' || job.state === 'completed' || job.state === 'failed') return;
     job.state = 'cancelled';
-    for (const record of job.sheets) {
-      if (record.attempt !== undefined) this.abort(record.attempt, 'cancelled');
-      this.sheets.send(job, record, { type: 'CANCEL' });
-    }
+    job.checkpoint?.jobChanged();
+    for (const record of job.sheets) this.sheets.send(job, record, { type: 'CANCEL' });
     job.readyQueues.clear();
+    // The cancellation is on disk before any process is killed.
+    this.flush(job);
+    for (const record of job.sheets) if (record.attempt !== undefined) this.abort(record.attempt, 'cancelled');
     if (this.bus.observed) this.bus.emit({ type: 'job.cancelled', jobId, at: this.clock.now() });
     this.sheets.checkJob(job);
     this.inbox.drainNow();
@@ -244,6 +317,15 @@ export class Conductor {
       }
       if (job.outcome === undefined || job.outcome === 'held') this.sheets.settle(job, 'interrupted');
     }
+    this.flushAll();
+    for (const job of this.jobOrder) {
+      if (job.checkpoint === undefined) continue;
+      try {
+        job.checkpoint.store.releaseLock();
+      } catch {
+        // The store may already be closed by its owner; the lock then dies with the process.
+      }
+    }
     this.actor.send({ type: 'DRAINED' });
     this.actor.stop();
     this.inbox.close();
@@ -254,6 +336,7 @@ export class Conductor {
 
   /** After every drain: one dispatch decision, if anything changed since the last one. */
   private turn(): void {
+    this.flushAll();
     if (this.dirty && !this.shuttingDown) {
       this.dirty = false;
       this.actor.send({ type: 'TURN' });
@@ -266,6 +349,9 @@ export class Conductor {
       case 'started':
         if (record.attempt === event.attempt && record.state === 'dispatched') {
           this.sheets.send(job, record, { type: 'STARTED' });
+          if (event.pid !== undefined && event.attempt.row !== undefined) {
+            job.checkpoint?.attemptProcess(event.attempt.row, event.pid, processStartTime(event.pid));
+          }
           if (this.bus.observed) {
             this.bus.emit({
               type: 'sheet.running',
@@ -286,6 +372,9 @@ export class Conductor {
             const sheetEvent = outcomeEvent(event.outcome, event.attempt, this.clock.now(), this.random());
             if (sheetEvent.type === 'SUCCEEDED') record.passRate = sheetEvent.passRate;
             this.sheets.send(job, record, sheetEvent);
+            if (event.attempt.row !== undefined) {
+              job.checkpoint?.attemptFinished(event.attempt.row, event.outcome, record, this.clock.now());
+            }
           }
         }
         this.sheets.checkJob(job);
@@ -320,25 +409,32 @@ export class Conductor {
     for (let i = 0; i < n; i++) yield jobs[(start + i) % n]!;
   }
 
+  /**
+   * Marks every planned sheet dispatched, writes the checkpoint, and only then starts the
+   * musicians: a crash in between leaves sheets that are `dispatched` on disk and not
+   * running anywhere, which a resume puts back to `ready`.
+   */
   private applyPlan(plan: DispatchPlan): void {
+    const launches: Launch[] = [];
     for (const ref of plan.dispatch) {
       const job = this.jobs.get(ref.jobId)!;
-      this.dispatch(job, job.sheets[ref.sheet]!);
+      launches.push(this.prepare(job, job.sheets[ref.sheet]!));
+    }
+    this.flushAll();
+    for (const launch of launches) {
+      if (launch.job.checkpointError === undefined) this.launch(launch);
     }
   }
 
-  private dispatch(job: Job, record: SheetRecord): void {
+  private prepare(job: Job, record: SheetRecord): Launch {
     const { name, model } = job.instrumentOf(record);
     job.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
     this.sheets.send(job, record, { type: 'DISPATCH' });
     const context = record.actor!.getSnapshot().context;
     const now = this.clock.now();
     record.firstDispatchAt ??= now;
-
     this.occupancy.take(name, model);
     job.inFlight++;
-
-    const request = attemptRequest(job, record, context, model);
     let resolveDone!: () => void;
     const attempt: LiveAttempt = {
       controller: new AbortController(),
@@ -347,9 +443,16 @@ export class Conductor {
       timeout: undefined,
       abortReason: undefined,
       done: new Promise<void>((resolve) => (resolveDone = resolve)),
+      row: undefined,
     };
+    attempt.row = job.checkpoint?.attemptStarted(job, record, attempt, now);
     record.attempt = attempt;
     this.liveAttempts.add(attempt);
+    return { job, record, attempt, request: attemptRequest(job, record, context, model), resolveDone };
+  }
+
+  private launch({ job, record, attempt, request, resolveDone }: Launch): void {
+    const { instrument: name, model } = attempt;
     const timeoutMs = record.stage.spec.timeoutMs ?? job.score.instruments[name]?.timeoutMs;
     if (timeoutMs !== undefined) {
       attempt.timeout = this.clock.schedule(() => this.abort(attempt, 'timeout'), timeoutMs);
@@ -363,16 +466,38 @@ export class Conductor {
         mode: request.mode,
         instrument: name,
         ...(model !== undefined ? { model } : {}),
-        at: now,
+        at: this.clock.now(),
       });
     }
     const instrument = job.instruments.get(name) as Instrument;
-    perform(instrument, request, attempt.controller.signal, () =>
-      this.inbox.post({ kind: 'started', job, record, attempt }),
+    perform(instrument, request, attempt.controller.signal, (info) =>
+      this.inbox.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
     ).then((outcome) => {
       this.inbox.post({ kind: 'finished', job, record, attempt, outcome });
       resolveDone();
     });
+  }
+
+  private flushAll(): void {
+    for (const job of this.jobOrder) this.flush(job);
+  }
+
+  /** Writes a job's checkpoint. If the store fails, the job stops acting until it is resumed. */
+  private flush(job: Job): void {
+    if (job.checkpoint === undefined || job.checkpointError !== undefined) return;
+    try {
+      job.checkpoint.flush(job, this.clock.now());
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      job.checkpointError = message;
+      job.pauseReasons.add('checkpoint');
+      job.state = 'paused';
+      for (const record of job.sheets) if (record.attempt !== undefined) this.abort(record.attempt, 'shutdown');
+      if (this.bus.observed) {
+        this.bus.emit({ type: 'job.paused', jobId: job.jobId, reason: `checkpoint failed: ${message}`, at: this.clock.now() });
+      }
+      this.sheets.settle(job, 'interrupted');
+    }
   }
 
   private abort(attempt: LiveAttempt, reason: 'timeout' | 'cancelled' | 'shutdown'): void {
@@ -402,4 +527,8 @@ export class Conductor {
     if (job === undefined) throw new UnknownJobError(jobId);
     return job;
   }
+}
+
+function lockOwner(): { pid: number; host: string } {
+  return { pid: process.pid, host: hostname() };
 }

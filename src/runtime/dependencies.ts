@@ -24,8 +24,19 @@ export function satisfy(record: SheetRecord): StageRuntime[] {
  * The sheets a sheet that ended unsatisfied takes down with it: exactly its transitive
  * dependents, each ending as its own `on_dependency_failure` says.
  */
-export function* doomedBy(job: Job, record: SheetRecord): Generator<{ record: SheetRecord; state: 'skipped' | 'failed' }> {
-  const work: StageRuntime[] = [...record.stage.dependentsOfMember(record.member), ...record.stage.dependents];
+export function doomedBy(job: Job, record: SheetRecord): Generator<Doomed> {
+  return doomFrom(job, [...record.stage.dependentsOfMember(record.member), ...record.stage.dependents]);
+}
+
+/** A stage found doomed on restore: its pending members and their dependents. */
+export function doomedStage(job: Job, stage: StageRuntime): Generator<Doomed> {
+  stage.doomed = false;
+  return doomFrom(job, [stage]);
+}
+
+type Doomed = { record: SheetRecord; state: 'skipped' | 'failed' };
+
+function* doomFrom(job: Job, work: StageRuntime[]): Generator<Doomed> {
   while (work.length > 0) {
     const stage = work.pop()!;
     if (stage.doomed) continue;

@@ -43,3 +43,34 @@ export class InstrumentSetupError extends Error {
     super(`instrument "${instrument}": ${message}`);
   }
 }
+
+export class CheckpointNotEmptyError extends Error {
+  override readonly name = 'CheckpointNotEmptyError';
+  constructor(
+    readonly location: string,
+    readonly job: string,
+  ) {
+    super(`${location} already holds a run of "${job}": resume it, or move the file aside to start over`);
+  }
+}
+
+export class CheckpointEmptyError extends Error {
+  override readonly name = 'CheckpointEmptyError';
+  constructor(readonly location: string) {
+    super(`${location} holds no job to resume: start one with \`baton run\``);
+  }
+}
+
+export class IncompatibleCheckpointError extends Error {
+  override readonly name = 'IncompatibleCheckpointError';
+  constructor(
+    readonly location: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `the score no longer matches the checkpoint at ${location}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n') +
+        '\nrestore the score, or resume with --force to drop what the checkpoint knows that the score lost',
+    );
+  }
+}

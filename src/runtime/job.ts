@@ -5,7 +5,9 @@ import type { sheetMachine } from '../machines/sheet.js';
 import { SHEET_STATES, type FailureReason, type SheetState } from '../machines/types.js';
 import type { StateCounts } from './events.js';
 import { modelKey, type JobRunState, type JobView, type ReadyQueueView } from './plan-dispatch.js';
+import type { Checkpointer } from './checkpoint.js';
 import type { Score, StageSpec } from './score/types.js';
+import type { AttemptRow } from './store/types.js';
 
 export type SheetActor = Actor<typeof sheetMachine>;
 
@@ -18,6 +20,8 @@ export interface LiveAttempt {
   /** Why the conductor aborted it, if it did. */
   abortReason: 'timeout' | 'cancelled' | 'shutdown' | undefined;
   readonly done: Promise<void>;
+  /** Its checkpoint row, when the job has a store. */
+  row: AttemptRow | undefined;
 }
 
 /**
@@ -109,6 +113,10 @@ export class Job implements JobView {
   readonly startedAt: number;
   endedAt: number | undefined = undefined;
   outcome: JobOutcome | undefined = undefined;
+  /** Writes this job's changes to its store, when it has one. */
+  checkpoint: Checkpointer | undefined = undefined;
+  /** Set when the checkpoint could not be written: the job stops acting until resumed. */
+  checkpointError: string | undefined = undefined;
   /** Resolvers of `waitForCompletion` calls, settled when the job ends or is held. */
   waiters: Array<(outcome: JobOutcome) => void> = [];
 

@@ -1,11 +1,11 @@
 import type { Subscription } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { SheetEvent } from '../machines/sheet-events.js';
-import { sheetMachine } from '../machines/sheet.js';
+import { sheetMachine, type SheetContext } from '../machines/sheet.js';
 import type { SheetState } from '../machines/types.js';
 import { endEvent, stateEvent } from './announcements.js';
 import type { Clock } from './clock.js';
-import { doomedBy, satisfy, sheetInput } from './dependencies.js';
+import { doomedBy, doomedStage, satisfy, sheetInput } from './dependencies.js';
 import type { EventBus } from './event-bus.js';
 import type { Job, JobOutcome, SheetRecord, StageRuntime } from './job.js';
 import { settledOutcome } from './job-outcome.js';
@@ -59,6 +59,7 @@ export class SheetDriver {
     record.reason = context.reason;
     const fromIndex = record.instrumentIndex;
     record.instrumentIndex = context.instrumentIndex;
+    job.checkpoint?.sheetChanged(record);
     if (after === before) return;
     record.state = after;
     job.recount(before, after);
@@ -134,6 +135,7 @@ export class SheetDriver {
     job.recount(record.state, state);
     record.state = state;
     record.endedAt = this.host.clock.now();
+    job.checkpoint?.sheetChanged(record);
     if (state !== 'cancelled') {
       record.reason = 'dependency';
       if (state === 'failed') record.lastError = 'a dependency did not complete';
@@ -145,6 +147,28 @@ export class SheetDriver {
     if (!this.host.bus.observed) return;
     const event = endEvent(job, record, record.endedAt ?? this.host.clock.now());
     if (event !== undefined) this.host.bus.emit(event);
+  }
+
+  /** Brings a checkpointed sheet back as a live actor, in `state`, from its stored context. */
+  revive(job: Job, record: SheetRecord, state: SheetState, context: SheetContext): void {
+    record.actor = createActor(sheetMachine, {
+      snapshot: sheetMachine.resolveState({ value: state, context }),
+      // Ignored when a snapshot is given, but the machine's type asks for it.
+      input: context,
+      id: `${job.jobId}/${record.id}`,
+      ...(this.host.inspect ? { inspect: this.host.inspect } : {}),
+    });
+    record.actor.start();
+    record.instrumentIndex = context.instrumentIndex;
+    job.recount(record.state, state);
+    record.state = state;
+    job.checkpoint?.sheetChanged(record);
+    this.entered(job, record, 'pending', record.instrumentIndex);
+  }
+
+  /** Ends the pending members of a stage found doomed on restore, and what depends on them. */
+  doom(job: Job, stage: StageRuntime): void {
+    for (const doomed of doomedStage(job, stage)) this.endWithoutActor(job, doomed.record, doomed.state);
   }
 
   /** Every dependency of a stage is satisfied: its members become ready, each a live actor. */
@@ -186,6 +210,7 @@ export class SheetDriver {
   }
 
   settle(job: Job, outcome: JobOutcome): void {
+    job.checkpoint?.jobChanged();
     job.outcome = outcome;
     const waiters = job.waiters;
     job.waiters = [];

@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import type { AttemptRow } from './store/types.js';
+
+/**
+ * The kernel's start time of a process (field 22 of /proc/<pid>/stat), which together with
+ * the pid names one process for good: a recycled pid has another start time. Null where
+ * /proc is not available or the process is gone.
+ */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Stops the process groups of attempts that were running when an earlier conductor died:
+ * they would otherwise run on next to their own retry. A group is killed only when it is
+ * certainly the one recorded — its leader is the recorded process, or the leader is gone
+ * and members remain (a group id is not reused while the group has members).
+ */
+export function stopOrphans(attempts: readonly AttemptRow[]): number {
+  let stopped = 0;
+  for (const row of attempts) {
+    if (row.status !== 'running' || row.pid === null || row.pidStart === null) continue;
+    const start = processStartTime(row.pid);
+    if (start !== null && start !== row.pidStart) continue;
+    try {
+      process.kill(-row.pid, 'SIGKILL');
+      stopped++;
+    } catch {
+      // ESRCH: the group is gone already.
+    }
+  }
+  return stopped;
+}
