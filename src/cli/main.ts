@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EXIT } from './exit-codes.js';
-import { runCommand, validateCommand } from './run-command.js';
+import { resumeCommand, runCommand, validateCommand } from './run-command.js';
+import { statusCommand } from './status-command.js';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -25,6 +26,27 @@ function program(): Command {
     .option('--quiet', 'print no progress and no summary')
     .action(async (score: string, flags: { concurrency?: number; json?: boolean; quiet?: boolean }) => {
       process.exitCode = await runCommand(score, flags);
+    });
+
+  cli
+    .command('resume')
+    .description('continue a run from its checkpoint: completed sheets never run again')
+    .argument('<score>', 'score file (YAML or JSON)')
+    .option('--concurrency <n>', 'override the score’s global concurrency', positiveInteger)
+    .option('--force', 'continue even if the score changed incompatibly since the checkpoint')
+    .option('--json', 'print a JSON summary of every sheet at the end')
+    .option('--quiet', 'print no progress and no summary')
+    .action(async (score: string, flags: { concurrency?: number; json?: boolean; quiet?: boolean; force?: boolean }) => {
+      process.exitCode = await resumeCommand(score, flags);
+    });
+
+  cli
+    .command('status')
+    .description('show every sheet from the checkpoint, while the job runs or after it stopped')
+    .argument('<score>', 'score file (YAML or JSON)')
+    .option('--json', 'print the status as JSON')
+    .action(async (score: string, flags: { json?: boolean }) => {
+      process.exitCode = await statusCommand(score, flags);
     });
 
   cli

@@ -1,6 +1,11 @@
 import { Conductor } from '../runtime/conductor.js';
+import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError } from '../runtime/errors.js';
 import { loadScore } from '../runtime/score/load.js';
 import type { Score } from '../runtime/score/types.js';
+import { CheckpointError } from '../runtime/store/errors.js';
+import { SqliteStore } from '../runtime/store/sqlite-store.js';
+import type { CheckpointStore } from '../runtime/store/types.js';
+import { checkpointFile, freshCheckpoint, UnfinishedRunError } from './checkpoint-file.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { showProgress } from './progress.js';
 import { reportScoreError } from './score-errors.js';
@@ -12,28 +17,86 @@ export interface RunFlags {
   quiet?: boolean;
 }
 
-export async function runCommand(scorePath: string, flags: RunFlags): Promise<number> {
-  let score: Score;
+export interface ResumeFlags extends RunFlags {
+  force?: boolean;
+}
+
+/** Errors about the checkpoint file or its lock: the user's to fix, printed as one message. */
+function isCheckpointProblem(error: unknown): error is Error {
+  return (
+    error instanceof CheckpointError ||
+    error instanceof UnfinishedRunError ||
+    error instanceof IncompatibleCheckpointError ||
+    error instanceof CheckpointEmptyError ||
+    error instanceof CheckpointNotEmptyError
+  );
+}
+
+async function loadOrReport(scorePath: string, flags: RunFlags): Promise<Score | number> {
   try {
-    score = await loadScore(scorePath);
+    const score = await loadScore(scorePath);
+    return flags.concurrency === undefined ? score : { ...score, concurrency: flags.concurrency };
   } catch (error) {
     return reportScoreError(error, process.stderr);
   }
-  if (flags.concurrency !== undefined) score = { ...score, concurrency: flags.concurrency };
+}
 
+export async function runCommand(scorePath: string, flags: RunFlags): Promise<number> {
+  const score = await loadOrReport(scorePath, flags);
+  if (typeof score === 'number') return score;
+  return perform(scorePath, flags, (conductor) => {
+    const store = freshCheckpoint(score, scorePath, new Date());
+    try {
+      return { store, jobId: conductor.register(score, { store }) };
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  });
+}
+
+export async function resumeCommand(scorePath: string, flags: ResumeFlags): Promise<number> {
+  const score = await loadOrReport(scorePath, flags);
+  if (typeof score === 'number') return score;
+  return perform(scorePath, flags, (conductor) => {
+    const store = SqliteStore.open(checkpointFile(score), { create: false });
+    try {
+      return { store, jobId: conductor.restore(score, { store, force: flags.force === true }) };
+    } catch (error) {
+      store.close();
+      throw error;
+    }
+  });
+}
+
+/** Runs a job to its end (or to a stop) with progress, a summary and the exit status. */
+async function perform(
+  scorePath: string,
+  flags: RunFlags,
+  start: (conductor: Conductor) => { store: CheckpointStore; jobId: string },
+): Promise<number> {
   const conductor = new Conductor();
   let jobId = '';
   const progress = flags.quiet
     ? Promise.resolve()
     : showProgress({ conductor, jobId: () => jobId, out: process.stderr, live: process.stderr.isTTY === true });
-  jobId = conductor.register(score);
+  let store: CheckpointStore;
+  try {
+    ({ store, jobId } = start(conductor));
+  } catch (error) {
+    await conductor.shutdown();
+    if (!isCheckpointProblem(error)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return EXIT.usage;
+  }
 
-  let interrupted = false;
+  // A stop keeps everything resumable: running attempts are killed and return to `ready`.
+  let stopped = false;
   const onSignal = (): void => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write('\nbaton: stopping — killing running sheets…\n');
-    conductor.cancel(jobId);
+    if (stopped) return;
+    stopped = true;
+    process.stderr.write(`\nbaton: stopping; continue later with \`baton resume ${scorePath}\`\n`);
+    void conductor.shutdown();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -41,12 +104,13 @@ export async function runCommand(scorePath: string, flags: RunFlags): Promise<nu
   const result = await conductor.waitForCompletion(jobId);
   await conductor.shutdown();
   await progress;
+  store.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
   if (flags.json) process.stdout.write(`${JSON.stringify(jsonSummary(result), null, 2)}\n`);
   else if (!flags.quiet) process.stdout.write(`${textSummary(result)}\n`);
-  return interrupted ? EXIT.interrupted : exitCodeFor(result.outcome);
+  return stopped ? EXIT.interrupted : exitCodeFor(result.outcome);
 }
 
 export async function validateCommand(scorePath: string): Promise<number> {
@@ -58,3 +122,5 @@ export async function validateCommand(scorePath: string): Promise<number> {
     return reportScoreError(error, process.stderr);
   }
 }
+
+export { isCheckpointProblem };

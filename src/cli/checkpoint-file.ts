@@ -1,0 +1,44 @@
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore } from '../runtime/store/sqlite-store.js';
+import type { Score } from '../runtime/score/types.js';
+
+/** `<workspace>/baton.db`: the job's checkpoint. */
+export function checkpointFile(score: Score): string {
+  return join(score.workspace, 'baton.db');
+}
+
+/** Thrown when `baton run` would otherwise discard a run that can still be continued. */
+export class UnfinishedRunError extends Error {
+  constructor(path: string, name: string, completed: number, total: number, scorePath: string) {
+    super(
+      `${path} holds an unfinished run of "${name}" (${completed} of ${total} sheets completed): ` +
+        `continue it with \`baton resume ${scorePath}\`, or move the file aside to start over`,
+    );
+  }
+}
+
+/**
+ * A fresh checkpoint for `baton run`. A finished run's checkpoint is kept beside it as
+ * `baton-<time>.db`; an unfinished one is never replaced silently.
+ */
+export function freshCheckpoint(score: Score, scorePath: string, now: Date): SqliteStore {
+  const path = checkpointFile(score);
+  mkdirSync(score.workspace, { recursive: true });
+  if (existsSync(path)) {
+    const previous = SqliteStore.open(path, { create: false });
+    const job = previous.loadJob();
+    const sheets = job === undefined ? [] : previous.loadSheets();
+    previous.close();
+    const finished = job === undefined || job.outcome === 'completed' || job.outcome === 'failed' || job.outcome === 'cancelled';
+    if (!finished) {
+      const completed = sheets.filter((s) => s.state === 'completed').length;
+      throw new UnfinishedRunError(path, job.name, completed, sheets.length, scorePath);
+    }
+    if (job !== undefined) {
+      const archived = join(score.workspace, `baton-${now.toISOString().replace(/[:.]/g, '-')}.db`);
+      renameSync(path, archived);
+    }
+  }
+  return SqliteStore.open(path);
+}
