@@ -4,12 +4,8 @@
  */
 
 // Running jobs
-export {
-  Conductor,
-  type ConductorOptions,
-  type JobResult,
-  type RegisterOptions,
-} from './runtime/conductor.js';
+export { Conductor } from './runtime/conductor.js';
+export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './runtime/conductor-options.js';
 export type { JobOutcome } from './runtime/job.js';
 export type { JobStatus, SheetStatus } from './runtime/status.js';
 export type { BatonEvent, BatonEventType, StateCounts } from './runtime/events.js';
@@ -22,6 +18,27 @@ export {
   UnknownSheetError,
 } from './runtime/errors.js';
 export type { InstrumentOverrides } from './runtime/instruments.js';
+export {
+  CheckpointEmptyError,
+  CheckpointNotEmptyError,
+  IncompatibleCheckpointError,
+} from './runtime/errors.js';
+export {
+  CheckpointError,
+  CheckpointCorruptError,
+  CheckpointLockedError,
+  CheckpointNotFoundError,
+  CheckpointTooNewError,
+  ForeignCheckpointError,
+  MemoryStore,
+  SqliteStore,
+  openCheckpoint,
+  type AttemptRow,
+  type CheckpointBatch,
+  type CheckpointStore,
+  type JobRow,
+  type SheetRow,
+} from './runtime/store/index.js';
 
 // The dispatch decision
 export {

@@ -79,6 +79,15 @@ export class Checkpointer {
     this.dirtyAttempts.add(row);
   }
 
+  /** An attempt that was running when its conductor died: it ended without a result. */
+  attemptInterrupted(row: AttemptRow, now: number): void {
+    row.endedAt = now;
+    row.status = 'failure';
+    row.error = 'interrupted: the conductor stopped before the attempt ended';
+    row.reason = 'crashed';
+    this.dirtyAttempts.add(row);
+  }
+
   get pending(): boolean {
     return this.jobDirty || this.dirtySheets.size > 0 || this.dirtyAttempts.size > 0;
   }

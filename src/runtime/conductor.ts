@@ -1,94 +1,31 @@
+import type { AttemptOutcome } from '../actors/instrument.js';
 import { mkdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { nanoid } from 'nanoid';
 import type { Observable } from 'rxjs';
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import type { AttemptOutcome, AttemptRequest, Instrument } from '../actors/instrument.js';
-import { perform } from '../actors/musician.js';
+import { createActor, type Actor } from 'xstate';
 import { conductorMachine } from '../machines/conductor.js';
 import type { FermataDecision } from '../machines/types.js';
-import { attemptNumber, attemptRequest } from './attempt-request.js';
+import { attemptNumber } from './attempt-request.js';
 import { realClock, type Clock } from './clock.js';
-import {
-  CheckpointEmptyError,
-  CheckpointNotEmptyError,
-  ConductorClosedError,
-  IncompatibleCheckpointError,
-  NotInFermataError,
-  UnknownJobError,
-  UnknownSheetError,
-} from './errors.js';
+import type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './conductor-options.js';
+
+export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions };
+import { ConductorClosedError, NotInFermataError, UnknownJobError, UnknownSheetError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
 import { Inbox } from './inbox.js';
-import { createInstruments, type InstrumentOverrides } from './instruments.js';
-import { Job, type JobOutcome, type LiveAttempt, type SheetRecord, type StageRuntime } from './job.js';
-import { Checkpointer } from './checkpoint.js';
-import { incompatibilities } from './fingerprint.js';
-import { processStartTime, stopOrphans } from './orphans.js';
-import { restoreJob } from './restore.js';
-import type { CheckpointStore } from './store/types.js';
-import { Occupancy } from './occupancy.js';
+import { createInstruments } from './instruments.js';
+import { Job, type JobOutcome, type SheetRecord, type StageRuntime } from './job.js';
+import { checkpointTo, jobFromCheckpoint } from './checkpointed-job.js';
+import { processStartTime } from './orphans.js';
+import { AttemptsInFlight, type Launch, type MusicianReport } from './attempts-in-flight.js';
 import { outcomeEvent } from './outcome-event.js';
-import { modelKey, planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
+import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
 import type { Score } from './score/types.js';
 import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
 
-export interface ConductorOptions {
-  /**
-   * Global cap on sheets dispatched or running at once, across every job.
-   * @default Infinity (each score's `concurrency` still applies)
-   */
-  maxConcurrent?: number;
-  /**
-   * The one clock and timer source of the runtime. Pass a `VirtualClock` to run in virtual time.
-   * @default rxjs `asyncScheduler` (real time)
-   */
-  clock?: Clock;
-  /**
-   * Source of randomness for backoff jitter, a function returning [0, 1).
-   * @default Math.random
-   */
-  random?: () => number;
-  /** Receives XState inspection events of the conductor and of every sheet actor. */
-  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-}
-
-export interface RegisterOptions {
-  /** Instruments to use instead of the ones the score describes, by name (for tests and embedding). */
-  instruments?: InstrumentOverrides;
-  /**
-   * Where the job's checkpoint goes: every transition that matters is written there before
-   * the conductor acts on it. Must be empty for `register`; `restore` continues what it holds.
-   * The conductor takes the store's lock and releases it at shutdown.
-   */
-  store?: CheckpointStore;
-}
-
-export interface RestoreOptions extends RegisterOptions {
-  store: CheckpointStore;
-  /** Continue even though the score changed incompatibly (sheets the checkpoint knows are dropped). */
-  force?: boolean;
-}
-
-/** What `waitForCompletion` resolves with: the outcome and a final status snapshot. */
-export interface JobResult extends JobStatus {
-  outcome: JobOutcome;
-}
-
-type InboxEvent =
-  | { kind: 'started'; job: Job; record: SheetRecord; attempt: LiveAttempt; pid: number | undefined }
-  | { kind: 'finished'; job: Job; record: SheetRecord; attempt: LiveAttempt; outcome: AttemptOutcome }
-  | TimerFiring;
-
-interface Launch {
-  job: Job;
-  record: SheetRecord;
-  attempt: LiveAttempt;
-  request: AttemptRequest;
-  resolveDone: () => void;
-}
+type InboxEvent = MusicianReport | TimerFiring;
 
 /**
  * Owns every registered job and the actors of their sheets. All changes go through one
@@ -110,8 +47,7 @@ export class Conductor {
   private readonly jobs = new Map<string, Job>();
   private jobOrder: Job[] = [];
   private rotation = 0;
-  private readonly occupancy = new Occupancy();
-  private readonly liveAttempts = new Set<LiveAttempt>();
+  private readonly attempts: AttemptsInFlight;
   private plan: DispatchPlan | undefined;
   private readonly actor: Actor<typeof conductorMachine>;
 
@@ -135,6 +71,12 @@ export class Conductor {
       wake: () => void (this.dirty = true),
     };
     this.sheets = new SheetDriver(host);
+    this.attempts = new AttemptsInFlight({
+      clock: this.clock,
+      bus: this.bus,
+      sheets: this.sheets,
+      post: (report) => this.inbox.post(report),
+    });
     const logic = conductorMachine.provide({
       guards: {
         hasDispatch: () => {
@@ -156,13 +98,7 @@ export class Conductor {
   register(score: Score, options: RegisterOptions = {}): string {
     if (this.shuttingDown || this.closed) throw new ConductorClosedError();
     const job = new Job(nanoid(), score, createInstruments(score, options.instruments), this.clock.now());
-    if (options.store !== undefined) {
-      const existing = options.store.loadJob();
-      if (existing !== undefined) throw new CheckpointNotEmptyError(options.store.location, existing.name);
-      options.store.acquireLock(lockOwner());
-      job.checkpoint = new Checkpointer(options.store, job.startedAt);
-      job.checkpoint.allChanged(job);
-    }
+    if (options.store !== undefined) checkpointTo(job, options.store);
     this.adopt(job, job.stages.filter((stage) => stage.unmet === 0));
     return job.jobId;
   }
@@ -174,22 +110,7 @@ export class Conductor {
    */
   restore(score: Score, options: RestoreOptions): string {
     if (this.shuttingDown || this.closed) throw new ConductorClosedError();
-    const { store } = options;
-    const stored = store.loadJob();
-    if (stored === undefined) throw new CheckpointEmptyError(store.location);
-    const problems = incompatibilities(stored.fingerprint, score);
-    if (problems.length > 0 && !options.force) throw new IncompatibleCheckpointError(store.location, problems);
-    store.acquireLock(lockOwner());
-    const interrupted = store.loadAttempts().filter((row) => row.status === 'running');
-    stopOrphans(interrupted);
-    const job = new Job(stored.jobId, score, createInstruments(score, options.instruments), this.clock.now());
-    job.checkpoint = new Checkpointer(store, stored.createdAt);
-    const { revive, release } = restoreJob(job, store.loadSheets());
-    const now = this.clock.now();
-    for (const row of interrupted) {
-      job.checkpoint.attemptFinished(row, { status: 'failure', error: 'interrupted: the conductor stopped' }, job.byId.get(row.sheetId) ?? ({ lastError: null, reason: null } as SheetRecord), now);
-    }
-    job.checkpoint.allChanged(job);
+    const { job, revive, release } = jobFromCheckpoint(score, options, this.clock.now());
     for (const { record, state, context } of revive) this.sheets.revive(job, record, state, context);
     for (const stage of job.stages) if (stage.doomed) this.sheets.doom(job, stage);
     this.adopt(job, release);
@@ -245,7 +166,7 @@ export class Conductor {
     job.readyQueues.clear();
     // The cancellation is on disk before any process is killed.
     this.flush(job);
-    for (const record of job.sheets) if (record.attempt !== undefined) this.abort(record.attempt, 'cancelled');
+    for (const record of job.sheets) if (record.attempt !== undefined) this.attempts.abort(record.attempt, 'cancelled');
     if (this.bus.observed) this.bus.emit({ type: 'job.cancelled', jobId, at: this.clock.now() });
     this.sheets.checkJob(job);
     this.inbox.drainNow();
@@ -298,7 +219,7 @@ export class Conductor {
     if (!this.shuttingDown) {
       this.shuttingDown = true;
       this.actor.send({ type: 'SHUTDOWN' });
-      for (const attempt of this.liveAttempts) this.abort(attempt, 'shutdown');
+      this.attempts.abortAll('shutdown');
       for (const job of this.jobOrder) {
         for (const record of job.sheets) {
           record.timer?.unsubscribe();
@@ -306,9 +227,7 @@ export class Conductor {
         }
       }
     }
-    while (this.liveAttempts.size > 0) {
-      await Promise.all([...this.liveAttempts].map((attempt) => attempt.done));
-    }
+    await this.attempts.settled();
     this.closed = true;
     for (const job of this.jobOrder) {
       for (const record of job.sheets) {
@@ -364,7 +283,7 @@ export class Conductor {
         }
         return;
       case 'finished':
-        this.releaseSlot(job, event.attempt);
+        if (this.attempts.release(job, event.attempt)) this.dirty = true;
         if (record.attempt === event.attempt) {
           record.attempt = undefined;
           if (!this.shuttingDown && (record.state === 'dispatched' || record.state === 'running')) {
@@ -393,9 +312,9 @@ export class Conductor {
   private view(): DispatchView {
     return {
       shuttingDown: this.shuttingDown,
-      inFlight: this.occupancy.total,
-      instrumentInFlight: this.occupancy.byInstrument,
-      modelInFlight: this.occupancy.byModel,
+      inFlight: this.attempts.occupancy.total,
+      instrumentInFlight: this.attempts.occupancy.byInstrument,
+      modelInFlight: this.attempts.occupancy.byModel,
       jobs: this.rotatedJobs(),
     };
   }
@@ -418,64 +337,12 @@ export class Conductor {
     const launches: Launch[] = [];
     for (const ref of plan.dispatch) {
       const job = this.jobs.get(ref.jobId)!;
-      launches.push(this.prepare(job, job.sheets[ref.sheet]!));
+      launches.push(this.attempts.prepare(job, job.sheets[ref.sheet]!));
     }
     this.flushAll();
     for (const launch of launches) {
-      if (launch.job.checkpointError === undefined) this.launch(launch);
+      if (launch.job.checkpointError === undefined) this.attempts.launch(launch);
     }
-  }
-
-  private prepare(job: Job, record: SheetRecord): Launch {
-    const { name, model } = job.instrumentOf(record);
-    job.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
-    this.sheets.send(job, record, { type: 'DISPATCH' });
-    const context = record.actor!.getSnapshot().context;
-    const now = this.clock.now();
-    record.firstDispatchAt ??= now;
-    this.occupancy.take(name, model);
-    job.inFlight++;
-    let resolveDone!: () => void;
-    const attempt: LiveAttempt = {
-      controller: new AbortController(),
-      instrument: name,
-      model,
-      timeout: undefined,
-      abortReason: undefined,
-      done: new Promise<void>((resolve) => (resolveDone = resolve)),
-      row: undefined,
-    };
-    attempt.row = job.checkpoint?.attemptStarted(job, record, attempt, now);
-    record.attempt = attempt;
-    this.liveAttempts.add(attempt);
-    return { job, record, attempt, request: attemptRequest(job, record, context, model), resolveDone };
-  }
-
-  private launch({ job, record, attempt, request, resolveDone }: Launch): void {
-    const { instrument: name, model } = attempt;
-    const timeoutMs = record.stage.spec.timeoutMs ?? job.score.instruments[name]?.timeoutMs;
-    if (timeoutMs !== undefined) {
-      attempt.timeout = this.clock.schedule(() => this.abort(attempt, 'timeout'), timeoutMs);
-    }
-    if (this.bus.observed) {
-      this.bus.emit({
-        type: 'sheet.dispatched',
-        jobId: job.jobId,
-        sheetId: record.id,
-        attempt: request.attempt,
-        mode: request.mode,
-        instrument: name,
-        ...(model !== undefined ? { model } : {}),
-        at: this.clock.now(),
-      });
-    }
-    const instrument = job.instruments.get(name) as Instrument;
-    perform(instrument, request, attempt.controller.signal, (info) =>
-      this.inbox.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
-    ).then((outcome) => {
-      this.inbox.post({ kind: 'finished', job, record, attempt, outcome });
-      resolveDone();
-    });
   }
 
   private flushAll(): void {
@@ -492,26 +359,12 @@ export class Conductor {
       job.checkpointError = message;
       job.pauseReasons.add('checkpoint');
       job.state = 'paused';
-      for (const record of job.sheets) if (record.attempt !== undefined) this.abort(record.attempt, 'shutdown');
+      for (const record of job.sheets) if (record.attempt !== undefined) this.attempts.abort(record.attempt, 'shutdown');
       if (this.bus.observed) {
         this.bus.emit({ type: 'job.paused', jobId: job.jobId, reason: `checkpoint failed: ${message}`, at: this.clock.now() });
       }
       this.sheets.settle(job, 'interrupted');
     }
-  }
-
-  private abort(attempt: LiveAttempt, reason: 'timeout' | 'cancelled' | 'shutdown'): void {
-    if (attempt.controller.signal.aborted) return;
-    attempt.abortReason = reason;
-    attempt.controller.abort(reason);
-  }
-
-  private releaseSlot(job: Job, attempt: LiveAttempt): void {
-    if (!this.liveAttempts.delete(attempt)) return;
-    attempt.timeout?.unsubscribe();
-    this.occupancy.release(attempt.instrument, attempt.model);
-    job.inFlight--;
-    this.dirty = true;
   }
 
   private recordOutput(record: SheetRecord, outcome: AttemptOutcome): void {
@@ -527,8 +380,4 @@ export class Conductor {
     if (job === undefined) throw new UnknownJobError(jobId);
     return job;
   }
-}
-
-function lockOwner(): { pid: number; host: string } {
-  return { pid: process.pid, host: hostname() };
 }

@@ -113,5 +113,20 @@ export interface CheckpointStore {
   loadSheets(): SheetRow[];
   /** Attempts of one sheet, or of every sheet, ordered by sheet then number. */
   loadAttempts(sheetId?: string): AttemptRow[];
+  /**
+   * Job, sheets, attempts and lock read as one consistent snapshot (one read transaction),
+   * for a reader while another process writes. Optional: both built-in stores have it.
+   */
+  loadAll?(): CheckpointContents;
+  /** Removes the lock whoever holds it (a holder on another host that is known to be gone). */
+  breakLock?(): void;
   close(): void;
+}
+
+/** Everything a checkpoint holds, as `loadAll` returns it. */
+export interface CheckpointContents {
+  job: JobRow | undefined;
+  sheets: SheetRow[];
+  attempts: AttemptRow[];
+  lock: LockInfo | undefined;
 }

@@ -1,0 +1,51 @@
+import { hostname } from 'node:os';
+import { Checkpointer } from './checkpoint.js';
+import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError } from './errors.js';
+import { incompatibilities } from './fingerprint.js';
+import { createInstruments, type InstrumentOverrides } from './instruments.js';
+import { Job } from './job.js';
+import { stopOrphans } from './orphans.js';
+import { restoreJob, type Revival } from './restore.js';
+import type { Score } from './score/types.js';
+import type { StageRuntime } from './job.js';
+import type { CheckpointStore } from './store/types.js';
+
+function lockOwner(): { pid: number; host: string } {
+  return { pid: process.pid, host: hostname() };
+}
+
+/** Makes a new job checkpoint to `store`, which must be empty; takes the store's lock. */
+export function checkpointTo(job: Job, store: CheckpointStore): void {
+  const existing = store.loadJob();
+  if (existing !== undefined) throw new CheckpointNotEmptyError(store.location, existing.name);
+  store.acquireLock(lockOwner());
+  job.checkpoint = new Checkpointer(store, job.startedAt);
+  job.checkpoint.allChanged(job);
+}
+
+/**
+ * Rebuilds the job a store holds, for the score as it is now. Refuses a score that lost a
+ * sheet or changed dependencies unless `force`; takes the lock; stops the processes of
+ * attempts that were running when the previous conductor died, and records them as
+ * interrupted.
+ */
+export function jobFromCheckpoint(
+  score: Score,
+  options: { store: CheckpointStore; force?: boolean; instruments?: InstrumentOverrides },
+  now: number,
+): { job: Job; revive: Revival[]; release: StageRuntime[] } {
+  const { store } = options;
+  const stored = store.loadJob();
+  if (stored === undefined) throw new CheckpointEmptyError(store.location);
+  const problems = incompatibilities(stored.fingerprint, score);
+  if (problems.length > 0 && !options.force) throw new IncompatibleCheckpointError(store.location, problems);
+  store.acquireLock(lockOwner());
+  const interrupted = store.loadAttempts().filter((row) => row.status === 'running');
+  stopOrphans(interrupted);
+  const job = new Job(stored.jobId, score, createInstruments(score, options.instruments), now);
+  job.checkpoint = new Checkpointer(store, stored.createdAt);
+  for (const row of interrupted) job.checkpoint.attemptInterrupted(row, now);
+  const { revive, release } = restoreJob(job, store.loadSheets());
+  job.checkpoint.allChanged(job);
+  return { job, revive, release };
+}

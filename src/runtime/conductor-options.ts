@@ -1,0 +1,48 @@
+import type { InspectionEvent, Observer } from 'xstate';
+import type { Clock } from './clock.js';
+import type { InstrumentOverrides } from './instruments.js';
+import type { JobOutcome } from './job.js';
+import type { JobStatus } from './status.js';
+import type { CheckpointStore } from './store/types.js';
+
+export interface ConductorOptions {
+  /**
+   * Global cap on sheets dispatched or running at once, across every job.
+   * @default Infinity (each score's `concurrency` still applies)
+   */
+  maxConcurrent?: number;
+  /**
+   * The one clock and timer source of the runtime. Pass a `VirtualClock` to run in virtual time.
+   * @default rxjs `asyncScheduler` (real time)
+   */
+  clock?: Clock;
+  /**
+   * Source of randomness for backoff jitter, a function returning [0, 1).
+   * @default Math.random
+   */
+  random?: () => number;
+  /** Receives XState inspection events of the conductor and of every sheet actor. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface RegisterOptions {
+  /** Instruments to use instead of the ones the score describes, by name (for tests and embedding). */
+  instruments?: InstrumentOverrides;
+  /**
+   * Where the job's checkpoint goes: every transition that matters is written there before
+   * the conductor acts on it. Must be empty for `register`; `restore` continues what it holds.
+   * The conductor takes the store's lock and releases it at shutdown.
+   */
+  store?: CheckpointStore;
+}
+
+export interface RestoreOptions extends RegisterOptions {
+  store: CheckpointStore;
+  /** Continue even though the score changed incompatibly (sheets the checkpoint knows are dropped). */
+  force?: boolean;
+}
+
+/** What `waitForCompletion` resolves with: the outcome and a final status snapshot. */
+export interface JobResult extends JobStatus {
+  outcome: JobOutcome;
+}

@@ -1,0 +1,622 @@
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  CheckpointClosedError,
+  CheckpointCorruptError,
+  CheckpointError,
+  CheckpointLockedError,
+  CheckpointNeedsMigrationError,
+  CheckpointNotFoundError,
+  CheckpointReadOnlyError,
+  CheckpointTooNewError,
+  ForeignCheckpointError,
+} from './errors.js';
+import { decodeJson, encodeOutput } from './json.js';
+import { decideLock } from './lock.js';
+import {
+  BATON_APPLICATION_ID,
+  CHECKPOINT_TABLES,
+  LATEST_SCHEMA_VERSION,
+  migrate,
+  schemaVersion,
+} from './migrations.js';
+import type {
+  AttemptRow,
+  CheckpointBatch,
+  CheckpointContents,
+  CheckpointStore,
+  JobRow,
+  LockInfo,
+  LockOwner,
+  SheetRow,
+} from './types.js';
+
+/** The checkpoint's file name inside a workspace. */
+export const CHECKPOINT_FILE_NAME = 'baton.db';
+
+/** `<workspace>/baton.db` */
+export function checkpointPath(workspace: string): string {
+  return join(workspace, CHECKPOINT_FILE_NAME);
+}
+
+export interface SqliteStoreOptions {
+  /** Create the file when it does not exist (`baton run`). Default true; false for resume and status. */
+  create?: boolean;
+  /**
+   * Read only, never migrate nor write: `baton status` while another process runs the job
+   * (WAL lets a reader in beside the writer) or after it died.
+   */
+  readonly?: boolean;
+  /** How long to wait for another connection's write lock, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Wall clock for the lock's `acquiredAt`. Default `Date.now`. */
+  now?: () => number;
+}
+
+type SqliteError = InstanceType<typeof Database.SqliteError>;
+
+/** SQLite result codes that mean the bytes are not a sound database. */
+function isCorruption(error: unknown): error is SqliteError {
+  return (
+    error instanceof Database.SqliteError &&
+    (error.code === 'SQLITE_NOTADB' || error.code.startsWith('SQLITE_CORRUPT'))
+  );
+}
+
+/** `quick_check`'s report (one line per problem, possibly hundreds) as one short phrase. */
+function summariseCheck(report: string): string {
+  const problems = report.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('***'));
+  const first = problems[0] ?? report;
+  return problems.length > 1 ? `integrity check: ${first}, and ${problems.length - 1} more problems` : `integrity check: ${first}`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Turns what SQLite or the file system threw into a `CheckpointError` that names the file
+ * and says what to do. Our own errors pass through; so does anything that is not an I/O
+ * problem (a bug should keep its stack).
+ */
+function translate(error: unknown, path: string, doing: string): unknown {
+  if (error instanceof CheckpointError) return error;
+  if (isCorruption(error)) return new CheckpointCorruptError(path, error.message, { cause: error });
+  if (error instanceof Database.SqliteError) {
+    return new CheckpointError(
+      path,
+      `cannot ${doing} ${path} (${error.message}); check that the disk is not full and that the file and its folder are writable`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
+interface JobRecord {
+  job_id: string;
+  name: string;
+  fingerprint: string;
+  state: string;
+  pause_reasons: string;
+  budget_usd: number | null;
+  outcome: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface SheetRecord {
+  id: string;
+  state: string;
+  dispatches: number;
+  attempts: number;
+  instrument_index: number;
+  last_error: string | null;
+  reason: string | null;
+  skipped_by_decision: number;
+  cost_usd: number;
+  first_dispatch_at: number | null;
+  ended_at: number | null;
+  output_file: string | null;
+  output: string | null;
+  context: string | null;
+  updated_at: number;
+}
+
+interface AttemptRecord {
+  sheet_id: string;
+  number: number;
+  mode: string;
+  instrument: string;
+  model: string | null;
+  started_at: number;
+  ended_at: number | null;
+  status: string;
+  exit_code: number | null;
+  signal: string | null;
+  error: string | null;
+  reason: string | null;
+  cost_usd: number | null;
+  stdout_file: string | null;
+  stderr_file: string | null;
+  pid: number | null;
+  pid_start: string | null;
+}
+
+interface LockRecord {
+  pid: number;
+  host: string;
+  acquired_at: number;
+}
+
+const toJobRecord = (job: JobRow): JobRecord => ({
+  job_id: job.jobId,
+  name: job.name,
+  fingerprint: JSON.stringify(job.fingerprint),
+  state: job.state,
+  pause_reasons: JSON.stringify(job.pauseReasons),
+  budget_usd: job.budgetUsd,
+  outcome: job.outcome,
+  created_at: job.createdAt,
+  updated_at: job.updatedAt,
+});
+
+const fromJobRecord = (r: JobRecord): JobRow => ({
+  jobId: r.job_id,
+  name: r.name,
+  fingerprint: JSON.parse(r.fingerprint) as JobRow['fingerprint'],
+  state: r.state as JobRow['state'],
+  pauseReasons: JSON.parse(r.pause_reasons) as string[],
+  budgetUsd: r.budget_usd,
+  outcome: r.outcome as JobRow['outcome'],
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toSheetRecord = (s: SheetRow): SheetRecord => ({
+  id: s.id,
+  state: s.state,
+  dispatches: s.dispatches,
+  attempts: s.attempts,
+  instrument_index: s.instrumentIndex,
+  last_error: s.lastError,
+  reason: s.reason,
+  // SQLite has no boolean; better-sqlite3 refuses to bind one.
+  skipped_by_decision: s.skippedByDecision ? 1 : 0,
+  cost_usd: s.costUsd,
+  first_dispatch_at: s.firstDispatchAt,
+  ended_at: s.endedAt,
+  output_file: s.outputFile,
+  output: encodeOutput(s.output),
+  context: s.context === null ? null : JSON.stringify(s.context),
+  updated_at: s.updatedAt,
+});
+
+const fromSheetRecord = (r: SheetRecord): SheetRow => ({
+  id: r.id,
+  state: r.state as SheetRow['state'],
+  dispatches: r.dispatches,
+  attempts: r.attempts,
+  instrumentIndex: r.instrument_index,
+  lastError: r.last_error,
+  reason: r.reason as SheetRow['reason'],
+  skippedByDecision: r.skipped_by_decision !== 0,
+  costUsd: r.cost_usd,
+  firstDispatchAt: r.first_dispatch_at,
+  endedAt: r.ended_at,
+  outputFile: r.output_file,
+  output: decodeJson(r.output),
+  context: decodeJson<NonNullable<SheetRow['context']>>(r.context),
+  updatedAt: r.updated_at,
+});
+
+const toAttemptRecord = (a: AttemptRow): AttemptRecord => ({
+  sheet_id: a.sheetId,
+  number: a.number,
+  mode: a.mode,
+  instrument: a.instrument,
+  model: a.model,
+  started_at: a.startedAt,
+  ended_at: a.endedAt,
+  status: a.status,
+  exit_code: a.exitCode,
+  signal: a.signal,
+  error: a.error,
+  reason: a.reason,
+  cost_usd: a.costUsd,
+  stdout_file: a.stdoutFile,
+  stderr_file: a.stderrFile,
+  // Optional chaining guards rows built before these fields existed.
+  pid: a.pid ?? null,
+  pid_start: a.pidStart ?? null,
+});
+
+const fromAttemptRecord = (r: AttemptRecord): AttemptRow => ({
+  sheetId: r.sheet_id,
+  number: r.number,
+  mode: r.mode as AttemptRow['mode'],
+  instrument: r.instrument,
+  model: r.model,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+  status: r.status as AttemptRow['status'],
+  exitCode: r.exit_code,
+  signal: r.signal,
+  error: r.error,
+  reason: r.reason as AttemptRow['reason'],
+  costUsd: r.cost_usd,
+  stdoutFile: r.stdout_file,
+  stderrFile: r.stderr_file,
+  pid: r.pid,
+  pidStart: r.pid_start,
+});
+
+const JOB_COLUMNS = [
+  'job_id',
+  'name',
+  'fingerprint',
+  'state',
+  'pause_reasons',
+  'budget_usd',
+  'outcome',
+  'created_at',
+  'updated_at',
+] as const;
+const SHEET_COLUMNS = [
+  'id',
+  'state',
+  'dispatches',
+  'attempts',
+  'instrument_index',
+  'last_error',
+  'reason',
+  'skipped_by_decision',
+  'cost_usd',
+  'first_dispatch_at',
+  'ended_at',
+  'output_file',
+  'output',
+  'context',
+  'updated_at',
+] as const;
+const ATTEMPT_COLUMNS = [
+  'sheet_id',
+  'number',
+  'mode',
+  'instrument',
+  'model',
+  'started_at',
+  'ended_at',
+  'status',
+  'exit_code',
+  'signal',
+  'error',
+  'reason',
+  'cost_usd',
+  'stdout_file',
+  'stderr_file',
+  'pid',
+  'pid_start',
+] as const;
+
+/** `INSERT … ON CONFLICT(key) DO UPDATE SET` every other column: keeps the row's rowid (its order). */
+function upsertSql(table: string, columns: readonly string[], key: readonly string[], fixed: Record<string, string> = {}): string {
+  const names = [...Object.keys(fixed), ...columns];
+  const values = [...Object.values(fixed), ...columns.map((c) => `@${c}`)];
+  const updates = columns.filter((c) => !key.includes(c)).map((c) => `${c} = excluded.${c}`);
+  return (
+    `INSERT INTO ${table} (${names.join(', ')}) VALUES (${values.join(', ')}) ` +
+    `ON CONFLICT(${key.join(', ')}) DO UPDATE SET ${updates.join(', ')}`
+  );
+}
+
+/** Prepared once per connection and reused for every call. */
+function readStatements(db: Database.Database) {
+  return {
+    job: db.prepare<[], JobRecord>(`SELECT ${JOB_COLUMNS.join(', ')} FROM job WHERE id = 1`),
+    jobName: db.prepare<[], string>('SELECT name FROM job WHERE id = 1').pluck(),
+    sheets: db.prepare<[], SheetRecord>(`SELECT ${SHEET_COLUMNS.join(', ')} FROM sheets ORDER BY rowid`),
+    // By sheet (in the order sheets were first written), then number.
+    attempts: db.prepare<[], AttemptRecord>(
+      `SELECT ${ATTEMPT_COLUMNS.map((c) => `a.${c}`).join(', ')} FROM attempts a ` +
+        'LEFT JOIN sheets s ON s.id = a.sheet_id ORDER BY s.rowid, a.sheet_id, a.number',
+    ),
+    attemptsOf: db.prepare<[string], AttemptRecord>(
+      `SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM attempts WHERE sheet_id = ? ORDER BY number`,
+    ),
+    lock: db.prepare<[], LockRecord>('SELECT pid, host, acquired_at FROM lock WHERE id = 1'),
+  };
+}
+
+function writeStatements(db: Database.Database) {
+  return {
+    job: db.prepare<[JobRecord]>(upsertSql('job', JOB_COLUMNS, ['id'], { id: '1' })),
+    sheet: db.prepare<[SheetRecord]>(upsertSql('sheets', SHEET_COLUMNS, ['id'])),
+    attempt: db.prepare<[AttemptRecord]>(upsertSql('attempts', ATTEMPT_COLUMNS, ['sheet_id', 'number'])),
+    setLock: db.prepare<[LockRecord]>(
+      'INSERT OR REPLACE INTO lock (id, pid, host, acquired_at) VALUES (1, @pid, @host, @acquired_at)',
+    ),
+    releaseLock: db.prepare<[{ pid: number; host: string }]>(
+      'DELETE FROM lock WHERE id = 1 AND pid = @pid AND host = @host',
+    ),
+    breakLock: db.prepare('DELETE FROM lock'),
+  };
+}
+
+/** What a file holds before we touch it. */
+interface FileFacts {
+  applicationId: number;
+  version: number;
+  tables: string[];
+}
+
+function inspect(db: Database.Database): FileFacts {
+  return {
+    applicationId: db.pragma('application_id', { simple: true }) as number,
+    version: schemaVersion(db),
+    tables: db
+      .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all(),
+  };
+}
+
+/**
+ * The default checkpoint store: one SQLite file per job (`<workspace>/baton.db`), in WAL
+ * mode, written through better-sqlite3's synchronous API so the conductor can commit inside
+ * its turn.
+ */
+export class SqliteStore implements CheckpointStore {
+  /**
+   * Opens (or creates) a checkpoint file. Refuses, with a `CheckpointError` naming the
+   * file, anything it should not touch: a missing file when `create` is false, a file that
+   * is not SQLite or is damaged, another program's database, a newer schema.
+   */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const readonly = options.readonly ?? false;
+    const create = (options.create ?? true) && !readonly;
+    if (!existsSync(path)) {
+      if (!create) throw new CheckpointNotFoundError(path);
+      try {
+        // Created by us, empty, private: the checkpoint holds prompts, outputs and errors.
+        // SQLite gives its -wal and -shm files the same mode as the database file.
+        closeSync(openSync(path, 'wx', 0o600));
+      } catch (error) {
+        // Another process created it in between: open theirs.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new CheckpointError(
+            path,
+            `cannot create ${path} (${describe(error)}); check that its folder exists and is writable`,
+            { cause: error },
+          );
+        }
+      }
+    }
+
+    let db: Database.Database;
+    try {
+      db = new Database(path, {
+        readonly,
+        fileMustExist: true,
+        timeout: options.busyTimeoutMs ?? 5000,
+      });
+    } catch (error) {
+      if (isCorruption(error)) throw new CheckpointCorruptError(path, error.message, { cause: error });
+      throw new CheckpointError(
+        path,
+        `cannot open ${path} (${describe(error)}); check that it is a file you can read${readonly ? '' : ' and write'}`,
+        { cause: error },
+      );
+    }
+
+    try {
+      SqliteStore.prepare(db, path, readonly);
+      return new SqliteStore(db, path, readonly, options.now ?? Date.now);
+    } catch (error) {
+      db.close();
+      throw translate(error, path, 'open');
+    }
+  }
+
+  /** Checks what the file is, then makes it a checkpoint of the latest schema (unless read-only). */
+  private static prepare(db: Database.Database, path: string, readonly: boolean): void {
+    // The first read of the file: a text file fails here with SQLITE_NOTADB.
+    const facts = inspect(db);
+    // An empty database: a zero-byte file, or one left by a crash during creation (the
+    // first migration sets the application id and creates the tables in one transaction).
+    const fresh =
+      facts.version === 0 &&
+      facts.tables.length === 0 &&
+      (facts.applicationId === 0 || facts.applicationId === BATON_APPLICATION_ID);
+
+    if (fresh) {
+      if (readonly) throw new CheckpointNotFoundError(path);
+      // An empty file someone else made (or our own, already 0600): private before the
+      // first byte is written. Best effort: a file we may not chmod is still usable.
+      try {
+        chmodSync(path, 0o600);
+      } catch {
+        // keep its mode
+      }
+    } else {
+      if (facts.applicationId !== BATON_APPLICATION_ID) {
+        const detail =
+          facts.applicationId === 0
+            ? `it has the tables ${facts.tables.join(', ')}`
+            : `its application id is 0x${(facts.applicationId >>> 0).toString(16)}`;
+        throw new ForeignCheckpointError(path, detail);
+      }
+      if (facts.version > LATEST_SCHEMA_VERSION) {
+        throw new CheckpointTooNewError(path, facts.version, LATEST_SCHEMA_VERSION);
+      }
+      if (readonly && facts.version < LATEST_SCHEMA_VERSION) {
+        throw new CheckpointNeedsMigrationError(path, facts.version, LATEST_SCHEMA_VERSION);
+      }
+    }
+
+    if (!readonly) {
+      if (!fresh) {
+        // Finds damage now, at open, rather than halfway through a run.
+        const check = db.pragma('quick_check', { simple: true });
+        if (check !== 'ok') throw new CheckpointCorruptError(path, summariseCheck(String(check)));
+      }
+      // WAL: a commit appends to the log and readers (`baton status`) never block the
+      // writer. With WAL, synchronous = NORMAL loses nothing when the *process* dies
+      // (kill -9, OOM): a committed transaction is in the OS's hands once COMMIT returns.
+      // Only a power loss or OS crash can lose the last transactions before the next
+      // checkpoint of the log, and even then the file stays consistent: no fsync per
+      // commit, which is what lets a turn's batch of thousands of rows commit in
+      // milliseconds. The mode is stored in the file; readers inherit it.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+    }
+
+    const present = new Set(inspect(db).tables);
+    const missing = CHECKPOINT_TABLES.filter((t) => !present.has(t));
+    if (missing.length > 0) {
+      throw new ForeignCheckpointError(path, `the table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} missing`);
+    }
+  }
+
+  readonly location: string;
+  private readonly read: ReturnType<typeof readStatements>;
+  private readonly write: ReturnType<typeof writeStatements> | undefined;
+  private readonly commitTx: ((batch: CheckpointBatch) => void) & { immediate(batch: CheckpointBatch): void };
+  /** The owner this store took the lock for; `releaseLock` removes only that. */
+  private owner: LockOwner | undefined = undefined;
+
+  private constructor(
+    private readonly db: Database.Database,
+    path: string,
+    readonly readonly: boolean,
+    private readonly now: () => number,
+  ) {
+    this.location = path;
+    this.read = readStatements(db);
+    this.write = readonly ? undefined : writeStatements(db);
+    const write = this.write;
+    this.commitTx = db.transaction((batch: CheckpointBatch) => {
+      if (write === undefined) return;
+      if (batch.job !== undefined) write.job.run(toJobRecord(batch.job));
+      for (const sheet of batch.sheets) write.sheet.run(toSheetRecord(sheet));
+      for (const attempt of batch.attempts) write.attempt.run(toAttemptRecord(attempt));
+    });
+  }
+
+  /** The schema version of the open file. */
+  get schemaVersion(): number {
+    return this.guard(() => schemaVersion(this.db));
+  }
+
+  acquireLock(owner: LockOwner): void {
+    const write = this.writable('take the lock');
+    this.guard(
+      () =>
+        this.db
+          .transaction(() => {
+            const holder = this.readLock();
+            const decision = decideLock(holder, owner);
+            if (!decision.take) {
+              throw new CheckpointLockedError(this.location, holder!, {
+                jobName: this.read.jobName.get(),
+                otherHost: decision.otherHost,
+              });
+            }
+            write.setLock.run({ pid: owner.pid, host: owner.host, acquired_at: this.now() });
+          })
+          // BEGIN IMMEDIATE: the check and the take happen under the write lock, so two
+          // processes racing for the lock cannot both win.
+          .immediate(),
+      'lock',
+    );
+    this.owner = { pid: owner.pid, host: owner.host };
+  }
+
+  releaseLock(): void {
+    const owner = this.owner;
+    if (owner === undefined || this.write === undefined) return;
+    this.guard(() => this.write!.releaseLock.run(owner), 'unlock');
+    this.owner = undefined;
+  }
+
+  /** Removes the lock whoever holds it: for a holder on another host known to be gone. */
+  breakLock(): void {
+    const write = this.writable('break the lock');
+    this.guard(() => write.breakLock.run(), 'unlock');
+    this.owner = undefined;
+  }
+
+  lockHolder(): LockInfo | undefined {
+    return this.guard(() => this.readLock(), 'read');
+  }
+
+  /** One transaction for the whole batch: one WAL append, no fsync (see `open`). */
+  commit(batch: CheckpointBatch): void {
+    this.writable('write a checkpoint');
+    if (batch.job === undefined && batch.sheets.length === 0 && batch.attempts.length === 0) return;
+    this.guard(() => this.commitTx.immediate(batch), 'write');
+  }
+
+  loadJob(): JobRow | undefined {
+    return this.guard(() => {
+      const record = this.read.job.get();
+      return record === undefined ? undefined : fromJobRecord(record);
+    }, 'read');
+  }
+
+  loadSheets(): SheetRow[] {
+    return this.guard(() => this.read.sheets.all().map(fromSheetRecord), 'read');
+  }
+
+  loadAttempts(sheetId?: string): AttemptRow[] {
+    return this.guard(() => {
+      const records = sheetId === undefined ? this.read.attempts.all() : this.read.attemptsOf.all(sheetId);
+      return records.map(fromAttemptRecord);
+    }, 'read');
+  }
+
+  /** Everything, read in one transaction: one snapshot even while another process commits. */
+  loadAll(): CheckpointContents {
+    return this.guard(
+      () =>
+        this.db.transaction(() => ({
+          job: this.loadJob(),
+          sheets: this.loadSheets(),
+          attempts: this.loadAttempts(),
+          lock: this.readLock(),
+        }))(),
+      'read',
+    );
+  }
+
+  /** Closes the connection (idempotent). Releases nothing: call `releaseLock` first. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private readLock(): LockInfo | undefined {
+    const record = this.read.lock.get();
+    return record === undefined ? undefined : { pid: record.pid, host: record.host, acquiredAt: record.acquired_at };
+  }
+
+  private writable(what: string): NonNullable<SqliteStore['write']> {
+    if (!this.db.open) throw new CheckpointClosedError(this.location);
+    if (this.write === undefined) throw new CheckpointReadOnlyError(this.location, what);
+    return this.write;
+  }
+
+  private guard<T>(run: () => T, doing = 'read'): T {
+    if (!this.db.open) throw new CheckpointClosedError(this.location);
+    try {
+      return run();
+    } catch (error) {
+      throw translate(error, this.location, doing);
+    }
+  }
+}
+
+/** Opens a checkpoint file: `SqliteStore.open`. */
+export function openCheckpoint(path: string, options?: SqliteStoreOptions): SqliteStore {
+  return SqliteStore.open(path, options);
+}
