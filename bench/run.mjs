@@ -6,9 +6,10 @@
 // Every measurement is a fresh child process (`node --expose-gc bench/scenarios/X.mjs N`).
 // For each scenario and N, the runs alternate baton and its baselines (the order flips on
 // every round, so drift in the machine's speed hits both sides alike). The table shows
-// medians; bench/results.json holds one row per (scenario, N, baseline).
+// medians; bench/results.json holds one row per (scenario, N, baseline). Rows of the
+// scenarios and sizes not run this time are kept from the previous results.json.
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { SCENARIOS } from './suite.mjs';
@@ -116,7 +117,8 @@ async function main() {
   const started = performance.now();
   for (const scenario of chosen) {
     for (const n of opts.sizes ?? scenario.sizes) {
-      const subjects = [{ name: 'baton', script: scenario.baton }, ...scenario.baselines];
+      const subjectName = scenario.subject ?? 'baton';
+      const subjects = [{ name: subjectName, script: scenario.baton }, ...scenario.baselines];
       const samples = new Map(subjects.map((s) => [s.name, []]));
       for (let run = 0; run < opts.runs; run++) {
         const order = run % 2 === 0 ? subjects : [...subjects].reverse();
@@ -127,14 +129,14 @@ async function main() {
           log(`  ${scenario.id} n=${n} run ${run + 1}/${opts.runs} ${subject.name.padEnd(13)} ${shown}`);
         }
       }
-      const baton = summarize(samples.get('baton'));
+      const baton = summarize(samples.get(subjectName));
       for (const baseline of scenario.baselines) {
         const base = summarize(samples.get(baseline.name));
         const ratio = baton.ms !== null && base.ms !== null && base.ms > 0 ? baton.ms / base.ms : null;
         rows.push({
           scenario: scenario.id,
           n,
-          subject: 'baton',
+          subject: subjectName,
           baseline: baseline.name,
           batonMedianMs: round(baton.ms),
           baselineMedianMs: round(base.ms),
@@ -152,16 +154,32 @@ async function main() {
   }
 
   printTable(rows, chosen);
-  await writeFile(RESULTS_FILE, `${JSON.stringify(rows, null, 2)}\n`);
+  const measured = new Set(rows.map((r) => `${r.scenario}/${r.n}`));
+  const kept = (await previousRows()).filter((r) => !measured.has(`${r.scenario}/${r.n}`));
+  const order = (r) => SCENARIOS.findIndex((s) => s.id === r.scenario);
+  const all = [...kept, ...rows].sort((a, b) => order(a) - order(b) || a.n - b.n); // stable: baselines keep their order
+  await writeFile(RESULTS_FILE, `${JSON.stringify(all, null, 2)}\n`);
   log(`\nwrote ${fileURLToPath(RESULTS_FILE)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   if (rows.some((r) => r.errors !== undefined)) process.exitCode = 1;
 }
 
+/** The rows of the last results.json, or none if it is missing or unreadable. */
+async function previousRows() {
+  try {
+    const rows = JSON.parse(await readFile(RESULTS_FILE, 'utf8'));
+    return Array.isArray(rows) ? rows.filter((r) => typeof r?.scenario === 'string' && Number.isInteger(r?.n)) : [];
+  } catch {
+    return [];
+  }
+}
+
 function printTable(rows, scenarios) {
-  const header = ['scenario', 'N', 'baton ms', 'baseline', 'baseline ms', 'ratio', 'baton heap MB', 'baseline heap MB', 'baton RSS MB'];
+  const header = ['scenario', 'N', 'subject', 'subject ms', 'baseline', 'baseline ms', 'ratio', 'subject heap MB', 'baseline heap MB', 'subject RSS MB'];
+  const text = new Set([0, 1, 2, 4]); // left-aligned columns
   const body = rows.map((r) => [
     r.scenario,
     r.n.toLocaleString('en-US'),
+    r.subject,
     fmt(r.batonMedianMs),
     r.baseline,
     fmt(r.baselineMedianMs),
@@ -171,14 +189,14 @@ function printTable(rows, scenarios) {
     fmt(r.batonMaxRssMB),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i <= 1 || i === 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const line = (cells) => `| ${cells.map((c, i) => (text.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   const out = [
     '',
     ...scenarios.map((s) => `${s.id}: ${s.title}`),
-    'medians over fresh processes; ratio = baton ms / baseline ms',
+    'medians over fresh processes; ratio = subject ms / baseline ms',
     '',
     line(header),
-    `|${widths.map((w, i) => (i <= 1 || i === 3 ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`,
+    `|${widths.map((w, i) => (text.has(i) ? ` ${'-'.repeat(w)} ` : ` ${'-'.repeat(w - 1)}: `)).join('|')}|`,
     ...body.map(line),
   ];
   for (const r of rows) {

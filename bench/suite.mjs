@@ -6,6 +6,7 @@
 //   id, title     how the scenario is named in the table and in results.json
 //   sizes         default values of N (overridden by --n)
 //   baton         the child module that runs the work on baton
+//   subject       optional name of that child in the table and results.json (default 'baton')
 //   baselines     [{ name, script }]: what baton is compared with, each run the same way
 //   nodeArgs      optional extra node flags for every child of the scenario
 
@@ -18,6 +19,17 @@ export const SCENARIOS = [
     baselines: [
       { name: 'p-queue', script: 'scenarios/s1-p-queue.mjs' },
       { name: 'xstate-floor', script: 'scenarios/s1-xstate-floor.mjs' },
+    ],
+  },
+  {
+    id: 'S5',
+    title: 'durability cost (the S1 job checkpointed: file-backed SqliteStore, WAL, vs MemoryStore vs none)',
+    sizes: [10_000],
+    subject: 'baton+sqlite',
+    baton: 'scenarios/s5-sqlite.mjs',
+    baselines: [
+      { name: 'memory-store', script: 'scenarios/s5-memory.mjs' },
+      { name: 'no-store', script: 'scenarios/s5-no-store.mjs' },
     ],
   },
 ];

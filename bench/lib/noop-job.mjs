@@ -1,0 +1,39 @@
+// The job S5 times, the same as S1's baton child: one score with a single fan-out entry of
+// N no-op sheets on a function instrument, job concurrency 10.
+import { Conductor, defineScore } from './baton.mjs';
+
+export function noopScore(n) {
+  return defineScore({
+    version: 1,
+    name: 'bench',
+    concurrency: 10,
+    instruments: { noop: { kind: 'function', run: async () => ({ ok: true }) } },
+    sheets: [{ id: 'noop', fan_out: n }],
+  });
+}
+
+/**
+ * Runs the job to its end on a fresh conductor: register (with `store`, if given) →
+ * waitForCompletion → shutdown. `sample` is measure()'s heap sampler.
+ */
+export async function runNoopJob(score, { store, sample = () => {} } = {}) {
+  const conductor = new Conductor();
+  const id = conductor.register(score, store === undefined ? {} : { store });
+  sample();
+  const result = await conductor.waitForCompletion(id);
+  sample();
+  await conductor.shutdown();
+  if (result.outcome !== 'completed') throw new Error(`job ended ${result.outcome}`);
+  return result;
+}
+
+/** Throws unless `store` holds the finished job: outcome completed, N sheets all completed. */
+export function checkCheckpoint(store, n) {
+  const job = store.loadJob();
+  if (job?.outcome !== 'completed') throw new Error(`checkpoint: job outcome ${job?.outcome ?? 'missing'}`);
+  const sheets = store.loadSheets();
+  const completed = sheets.filter((s) => s.state === 'completed').length;
+  if (sheets.length !== n || completed !== n) {
+    throw new Error(`checkpoint: ${sheets.length} sheet rows, ${completed} completed, expected ${n}`);
+  }
+}
