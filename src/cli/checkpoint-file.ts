@@ -1,6 +1,10 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { CheckpointLockedError } from '../runtime/store/errors.js';
+import { isProcessAlive } from '../runtime/store/lock.js';
 import { SqliteStore } from '../runtime/store/sqlite-store.js';
+import type { LockInfo } from '../runtime/store/types.js';
+import { hostname } from 'node:os';
 import type { Score } from '../runtime/score/types.js';
 
 /** `<workspace>/baton.db`: the job's checkpoint. */
@@ -28,6 +32,11 @@ export function freshCheckpoint(score: Score, scorePath: string, now: Date): Sql
   if (existsSync(path)) {
     const previous = SqliteStore.open(path, { create: false });
     const job = previous.loadJob();
+    const holder = previous.lockHolder();
+    if (holder !== undefined && holderIsLive(holder)) {
+      previous.close();
+      throw new CheckpointLockedError(path, holder, { jobName: job?.name, otherHost: holder.host !== hostname() });
+    }
     const sheets = job === undefined ? [] : previous.loadSheets();
     previous.close();
     const finished = job === undefined || job.outcome === 'completed' || job.outcome === 'failed' || job.outcome === 'cancelled';
@@ -41,4 +50,9 @@ export function freshCheckpoint(score: Score, scorePath: string, now: Date): Sql
     }
   }
   return SqliteStore.open(path);
+}
+
+/** A lock held by a running process (or by one on another host, which we cannot check). */
+function holderIsLive(holder: LockInfo): boolean {
+  return holder.host !== hostname() || (holder.pid !== process.pid && isProcessAlive(holder.pid));
 }

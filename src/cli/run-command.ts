@@ -61,7 +61,10 @@ export async function resumeCommand(scorePath: string, flags: ResumeFlags): Prom
   return perform(scorePath, flags, (conductor) => {
     const store = SqliteStore.open(checkpointFile(score), { create: false });
     try {
-      return { store, jobId: conductor.restore(score, { store, force: flags.force === true }) };
+      const jobId = conductor.restore(score, { store, force: flags.force === true });
+      // `baton resume` is the user saying "go on": their own pause ends here.
+      conductor.resume(jobId, 'user');
+      return { store, jobId };
     } catch (error) {
       store.close();
       throw error;

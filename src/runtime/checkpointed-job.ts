@@ -8,10 +8,11 @@ import { stopOrphans } from './orphans.js';
 import { restoreJob, type Revival } from './restore.js';
 import type { Score } from './score/types.js';
 import type { StageRuntime } from './job.js';
-import type { CheckpointStore } from './store/types.js';
+import type { CheckpointStore, LockOwner } from './store/types.js';
+import { processStartTime } from './process-identity.js';
 
-function lockOwner(): { pid: number; host: string } {
-  return { pid: process.pid, host: hostname() };
+function lockOwner(): LockOwner {
+  return { pid: process.pid, host: hostname(), pidStart: processStartTime(process.pid) };
 }
 
 /** Makes a new job checkpoint to `store`, which must be empty; takes the store's lock. */
@@ -44,6 +45,10 @@ export function jobFromCheckpoint(
   stopOrphans(interrupted);
   const job = new Job(stored.jobId, score, createInstruments(score, options.instruments), now);
   job.checkpoint = new Checkpointer(store, stored.createdAt);
+  if (stored.state === 'cancelled') job.state = 'cancelled';
+  // A pause survives a restart (the caller may lift it); a failed checkpoint does not.
+  for (const reason of stored.pauseReasons) if (reason !== 'checkpoint') job.pauseReasons.add(reason);
+  if (job.state === 'running' && job.pauseReasons.size > 0) job.state = 'paused';
   for (const row of interrupted) job.checkpoint.attemptInterrupted(row, now);
   const { revive, release } = restoreJob(job, store.loadSheets());
   job.checkpoint.allChanged(job);

@@ -17,7 +17,7 @@ import { Inbox } from './inbox.js';
 import { createInstruments } from './instruments.js';
 import { Job, type JobOutcome, type SheetRecord, type StageRuntime } from './job.js';
 import { checkpointTo, jobFromCheckpoint } from './checkpointed-job.js';
-import { processStartTime } from './orphans.js';
+import { processStartTime } from './process-identity.js';
 import { AttemptsInFlight, type Launch, type MusicianReport } from './attempts-in-flight.js';
 import { outcomeEvent } from './outcome-event.js';
 import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';

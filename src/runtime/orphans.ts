@@ -1,21 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { processStartTime } from './process-identity.js';
 import type { AttemptRow } from './store/types.js';
-
-/**
- * The kernel's start time of a process (field 22 of /proc/<pid>/stat), which together with
- * the pid names one process for good: a recycled pid has another start time. Null where
- * /proc is not available or the process is gone.
- */
-export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which may itself hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Stops the process groups of attempts that were running when an earlier conductor died:

@@ -34,6 +34,7 @@ export function restoreJob(job: Job, rows: readonly SheetRow[]): { revive: Reviv
     record.outputFile = row.outputFile ?? undefined;
     record.output = row.output ?? undefined;
     if (TERMINAL_STATES.has(row.state)) {
+      record.instrumentIndex = row.instrumentIndex;
       job.recount('pending', row.state);
       record.state = row.state;
       if (record.skippedByDecision) job.decisionSkips++;

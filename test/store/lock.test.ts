@@ -7,6 +7,7 @@ import { MemoryStore } from '../../src/runtime/store/memory-store.js';
 import { SqliteStore } from '../../src/runtime/store/sqlite-store.js';
 import type { CheckpointStore, LockInfo } from '../../src/runtime/store/types.js';
 import { deadPid, jobRow, makeTempDir, removeDir, runChild, spawnChild } from './helpers.js';
+import { processStartTime } from '../../src/runtime/process-identity.js';
 
 const host = hostname();
 let dir: string;
@@ -70,7 +71,7 @@ describe.each(PAIRS)('%s lock', (_name, make) => {
     // The test runner's parent: alive, and not us.
     first.acquireLock({ pid: process.ppid, host });
     const error = lockedError(() => second.acquireLock({ pid: process.pid, host }));
-    expect(error.holder).toEqual({ pid: process.ppid, host, acquiredAt: expect.any(Number) });
+    expect(error.holder).toEqual({ pid: process.ppid, host, acquiredAt: expect.any(Number), pidStart: null });
     expect(error.holder.acquiredAt).toBeGreaterThanOrEqual(before);
     expect(error.path).toBe(first.location);
     expect(error.message).toBe(
@@ -163,5 +164,24 @@ describe('SqliteStore lock across processes', () => {
     expect(store.loadSheets().map((s) => s.id)).toEqual(['a']);
     store.releaseLock();
     store.close();
+  });
+});
+
+describe('a lock whose pid was recycled', () => {
+  it('is taken over when the holder pid now names another process (its start time differs)', () => {
+    const store = new MemoryStore();
+    const host = hostname();
+    // The parent process is alive, but it is not the process that took this lock.
+    store.acquireLock({ pid: process.ppid, host, pidStart: 'a start time from before a reboot' });
+    const other = store.connect();
+    expect(() => other.acquireLock({ pid: process.pid, host })).not.toThrow();
+    expect(other.lockHolder()?.pid).toBe(process.pid);
+  });
+
+  it('is refused while the holder is the very process recorded', () => {
+    const store = new MemoryStore();
+    const host = hostname();
+    store.acquireLock({ pid: process.ppid, host, pidStart: processStartTime(process.ppid) });
+    expect(() => store.connect().acquireLock({ pid: process.pid, host })).toThrow(CheckpointLockedError);
   });
 });

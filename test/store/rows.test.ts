@@ -172,7 +172,7 @@ describe.each(STORES)('%s rows', (_name, make) => {
       job: jobRow(),
       sheets: [sheetRow('a')],
       attempts: [attemptRow('a', 1)],
-      lock: { pid: process.pid, host: 'h', acquiredAt: expect.any(Number) },
+      lock: { pid: process.pid, host: 'h', acquiredAt: expect.any(Number), pidStart: null },
     });
     store.releaseLock();
   });

@@ -82,7 +82,7 @@ describe('SqliteStore file', () => {
     expect(readonly.message).toContain('baton resume');
 
     const store = SqliteStore.open(path, { create: false });
-    expect(store.schemaVersion).toBe(2);
+    expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(store.loadJob()).toEqual(jobRow({ jobId: 'job-1', name: 'old', fingerprint: { stages: [] }, state: 'paused', pauseReasons: ['budget'], budgetUsd: 3.5, createdAt: 10, updatedAt: 20 }));
     expect(store.loadSheets()).toEqual([
       sheetRow('a', { state: 'running', dispatches: 1, costUsd: 0.5, firstDispatchAt: 11, context: contextIn('running'), updatedAt: 12 }),

@@ -1,3 +1,4 @@
+import { processStartTime } from '../process-identity.js';
 import type { LockInfo, LockOwner } from './types.js';
 
 /**
@@ -17,6 +18,16 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 /**
+ * The holder's pid now belongs to another process (after a reboot, say): the recorded
+ * start time no longer matches. Unknown start times never count as recycled.
+ */
+function recycled(holder: LockInfo): boolean {
+  if (holder.pidStart === undefined || holder.pidStart === null) return false;
+  const now = processStartTime(holder.pid);
+  return now !== null && now !== holder.pidStart;
+}
+
+/**
  * What `acquireLock(owner)` does given the current holder: `take` (no holder, the owner's
  * own lock, or a holder on this host whose process is gone) or `refuse` (a live holder on
  * this host, or any holder on another host, whose liveness cannot be checked from here).
@@ -30,5 +41,5 @@ export function decideLock(
   if (holder === undefined) return { take: true };
   if (holder.host !== owner.host) return { take: false, otherHost: true };
   if (holder.pid === owner.pid) return { take: true };
-  return alive(holder.pid) ? { take: false, otherHost: false } : { take: true };
+  return alive(holder.pid) && !recycled(holder) ? { take: false, otherHost: false } : { take: true };
 }

@@ -64,7 +64,7 @@ export class MemoryStore implements CheckpointStore {
         otherHost: decision.otherHost,
       });
     }
-    this.data.lock = { pid: owner.pid, host: owner.host, acquiredAt: this.now() };
+    this.data.lock = { pid: owner.pid, host: owner.host, acquiredAt: this.now(), pidStart: owner.pidStart ?? null };
     this.owner = { pid: owner.pid, host: owner.host };
   }
 

@@ -100,6 +100,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'start time of the process holding the lock',
+    up(db) {
+      db.exec('ALTER TABLE lock ADD COLUMN pid_start TEXT;');
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version;

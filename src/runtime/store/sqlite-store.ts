@@ -147,6 +147,7 @@ interface LockRecord {
   pid: number;
   host: string;
   acquired_at: number;
+  pid_start: string | null;
 }
 
 const toJobRecord = (job: JobRow): JobRecord => ({
@@ -324,7 +325,7 @@ function readStatements(db: Database.Database) {
     attemptsOf: db.prepare<[string], AttemptRecord>(
       `SELECT ${ATTEMPT_COLUMNS.join(', ')} FROM attempts WHERE sheet_id = ? ORDER BY number`,
     ),
-    lock: db.prepare<[], LockRecord>('SELECT pid, host, acquired_at FROM lock WHERE id = 1'),
+    lock: db.prepare<[], LockRecord>('SELECT pid, host, acquired_at, pid_start FROM lock WHERE id = 1'),
   };
 }
 
@@ -334,7 +335,7 @@ function writeStatements(db: Database.Database) {
     sheet: db.prepare<[SheetRecord]>(upsertSql('sheets', SHEET_COLUMNS, ['id'])),
     attempt: db.prepare<[AttemptRecord]>(upsertSql('attempts', ATTEMPT_COLUMNS, ['sheet_id', 'number'])),
     setLock: db.prepare<[LockRecord]>(
-      'INSERT OR REPLACE INTO lock (id, pid, host, acquired_at) VALUES (1, @pid, @host, @acquired_at)',
+      'INSERT OR REPLACE INTO lock (id, pid, host, acquired_at, pid_start) VALUES (1, @pid, @host, @acquired_at, @pid_start)',
     ),
     releaseLock: db.prepare<[{ pid: number; host: string }]>(
       'DELETE FROM lock WHERE id = 1 AND pid = @pid AND host = @host',
@@ -523,7 +524,7 @@ export class SqliteStore implements CheckpointStore {
                 otherHost: decision.otherHost,
               });
             }
-            write.setLock.run({ pid: owner.pid, host: owner.host, acquired_at: this.now() });
+            write.setLock.run({ pid: owner.pid, host: owner.host, acquired_at: this.now(), pid_start: owner.pidStart ?? null });
           })
           // BEGIN IMMEDIATE: the check and the take happen under the write lock, so two
           // processes racing for the lock cannot both win.
@@ -597,7 +598,9 @@ export class SqliteStore implements CheckpointStore {
 
   private readLock(): LockInfo | undefined {
     const record = this.read.lock.get();
-    return record === undefined ? undefined : { pid: record.pid, host: record.host, acquiredAt: record.acquired_at };
+    return record === undefined
+      ? undefined
+      : { pid: record.pid, host: record.host, acquiredAt: record.acquired_at, pidStart: record.pid_start };
   }
 
   private writable(what: string): NonNullable<SqliteStore['write']> {

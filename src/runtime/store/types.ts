@@ -86,6 +86,8 @@ export interface CheckpointBatch {
 export interface LockOwner {
   pid: number;
   host: string;
+  /** The process's start time (see `processStartTime`): a lock held by a recycled pid is stale. */
+  pidStart?: string | null;
 }
 
 export interface LockInfo extends LockOwner {

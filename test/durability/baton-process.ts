@@ -1,0 +1,134 @@
+/**
+ * The built `baton` binary as separate processes that a test can signal, kill and wait
+ * for: what the durability tests need beyond `test/cli/run-cli.ts`. No wait here is an
+ * assertion; every one polls for an outcome and is bounded only by the test timeout.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { CLI } from '../cli/run-cli.js';
+import { killGroupQuietly } from '../integration/helpers.js';
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface BatonProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Resolves once the process exited and its output streams closed. */
+  readonly exited: Promise<Exit>;
+  /** Output so far. */
+  stdout(): string;
+  stderr(): string;
+}
+
+/** Starts `node dist/cli/main.js ...args` without a TTY. */
+export function startBaton(args: string[], options: { cwd?: string } = {}): BatonProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<Exit>((done, fail) => {
+    child.on('error', fail);
+    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
+  });
+  if (child.pid === undefined) throw new Error('baton did not start');
+  return { child, pid: child.pid, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Runs `baton ...args` to its end. */
+export function baton(args: string[], options: { cwd?: string } = {}): Promise<Exit> {
+  return startBaton(args, options).exited;
+}
+
+/**
+ * SIGKILLs the process after `delayMs` unless it ended first. The exit tells which
+ * happened: `signal === 'SIGKILL'` for a kill, else the process ended on its own.
+ */
+export async function killAfter(proc: BatonProcess, delayMs: number): Promise<Exit> {
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), delayMs);
+  try {
+    return await proc.exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `check` until it returns something other than undefined. */
+export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, pollMs = 20): Promise<T> {
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+/** Waits until `file` has a line for which `match` holds; returns that line. */
+export function waitForLine(file: string, match: (line: string) => boolean): Promise<string> {
+  return waitFor(() => readLines(file).find(match));
+}
+
+/** The complete lines of a file (none if it does not exist). */
+export function readLines(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  // A line still being written (no newline yet) is not counted.
+  lines.pop();
+  return lines.filter((line) => line !== '');
+}
+
+/**
+ * Kills the process groups whose leaders' pids sheets wrote (`echo "ID $$" >> log`): the
+ * attempts a SIGKILLed baton left behind, so that no test leaves a stray process. A pid is
+ * killed only while it still leads its own group, so a recycled pid is left alone.
+ */
+export function killLeftovers(logFile: string): void {
+  for (const line of readLines(logFile)) {
+    const pid = Number(line.split(' ')[1]);
+    if (!Number.isInteger(pid) || pid <= 1) continue;
+    if (leadsItsGroup(pid)) killGroupQuietly(pid);
+  }
+}
+
+function leadsItsGroup(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const pgrp = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2];
+    return Number(pgrp) === pid;
+  } catch {
+    return false;
+  }
+}
+
+/** `baton status SCORE --json`, parsed; undefined when there is no job to show (exit 2). */
+export interface StatusSheet {
+  id: string;
+  state: string;
+  attempts: number;
+  costUsd: number;
+  lastError?: string;
+  reason?: string;
+}
+
+export interface StatusDocument {
+  job: string;
+  jobId: string;
+  state: string;
+  outcome: string | null;
+  running: { pid: number; host: string; since: number } | null;
+  updatedAt: number;
+  costUsd: number;
+  counts: Record<string, number>;
+  sheets: StatusSheet[];
+}
+
+export async function statusJson(score: string, options: { cwd?: string } = {}): Promise<{ exit: Exit; status: StatusDocument | undefined }> {
+  const exit = await baton(['status', score, '--json'], options);
+  if (exit.code !== 0) return { exit, status: undefined };
+  return { exit, status: JSON.parse(exit.stdout) as StatusDocument };
+}
