@@ -10,6 +10,7 @@ import { MemoryStore } from '../../src/runtime/store/memory-store.js';
 import type { SheetRow } from '../../src/runtime/store/types.js';
 import { makeTempDir, removeDir } from '../store/helpers.js';
 import { buildScore, type ScoreDraft, type StageDraft } from '../support/build-score.js';
+import { dagDraftArb } from '../support/random-dag.js';
 import { prng } from '../support/random.js';
 import { fail, ok, runToEnd, settle, SimInstrument } from '../support/virtual-run.js';
 
@@ -17,57 +18,13 @@ const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
 const workspace = makeTempDir();
 afterAll(() => removeDir(workspace));
 
-const stageArb = (index: number): fc.Arbitrary<StageDraft> =>
-  fc
-    .record({
-      fanOut: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
-      deps: fc.array(fc.record({ target: fc.nat(), member: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }) }), { maxLength: 3 }),
-      instrument: fc.constantFrom('a', 'b'),
-      model: fc.constantFrom(undefined, 'm1', 'm2'),
-      retries: fc.integer({ min: 0, max: 2 }),
-      onDependencyFailure: fc.constantFrom('skip' as const, 'fail' as const),
-      escalate: fc.boolean(),
-    })
-    .map((s) => ({
-      id: `s${index}`,
-      ...(s.fanOut !== undefined ? { fanOut: s.fanOut } : {}),
-      instrument: s.instrument,
-      ...(s.instrument === 'a' && s.model !== undefined ? { model: s.model } : {}),
-      retries: s.retries,
-      backoff: { initialMs: 200, factor: 2, maxMs: 2000, jitter: 0.3 },
-      onDependencyFailure: s.onDependencyFailure,
-      escalate: s.escalate,
-      // Resolved against earlier stages below, once their fan-outs are known.
-      deps: index === 0 ? [] : s.deps.map((d) => `${d.target % index}|${d.member ?? 0}`),
-    }));
-
-const draftArb: fc.Arbitrary<ScoreDraft> = fc
-  .integer({ min: 1, max: 6 })
-  .chain((n) =>
-    fc.record({
-      stages: fc.tuple(...Array.from({ length: n }, (_, i) => stageArb(i))),
-      concurrency: fc.integer({ min: 1, max: 5 }),
-      capA: fc.integer({ min: 1, max: 3 }),
-      capM1: fc.integer({ min: 1, max: 2 }),
-      fallback: fc.boolean(),
-    }),
-  )
-  .map(({ stages, concurrency, capA, capM1, fallback }) => ({
-    workspace,
-    concurrency,
-    stages: stages.map((stage) => ({
-      ...stage,
-      deps: (stage.deps ?? []).map((d) => {
-        const [target, member] = d.split('|').map(Number) as [number, number];
-        const dep = stages[target]!;
-        return member > 0 && dep.fanOut !== undefined && member <= dep.fanOut ? `${dep.id}.${member}` : dep.id;
-      }),
-    })),
-    instruments: {
-      a: { concurrency: capA, models: { m1: { concurrency: capM1 }, m2: {} }, fallback: fallback ? ['b'] : [] },
-      b: {},
-    },
-  }));
+const draftArb = dagDraftArb({
+  maxStages: 6,
+  escalate: true,
+  fallback: true,
+  backoff: { initialMs: 200, factor: 2, maxMs: 2000, jitter: 0.3 },
+  workspace,
+});
 
 /** The stage each sheet id belongs to. */
 function stagesById(draft: ScoreDraft): Map<string, StageDraft> {

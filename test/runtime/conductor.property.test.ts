@@ -4,59 +4,13 @@ import type { AttemptRequest } from '../../src/actors/instrument.js';
 import { VirtualClock } from '../../src/runtime/clock.js';
 import { Conductor } from '../../src/runtime/conductor.js';
 import { buildScore, type ScoreDraft, type StageDraft } from '../support/build-score.js';
+import { dagDraftArb } from '../support/random-dag.js';
 import { prng } from '../support/random.js';
 import { fail, ok, runToEnd, SimInstrument } from '../support/virtual-run.js';
 
 const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
 
-const stageArb = (index: number): fc.Arbitrary<StageDraft> =>
-  fc.record({
-    fanOut: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
-    deps: fc.array(fc.record({ target: fc.nat(), member: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }) }), { maxLength: 3 }),
-    instrument: fc.constantFrom('a', 'b'),
-    model: fc.constantFrom(undefined, 'm1', 'm2'),
-    retries: fc.integer({ min: 0, max: 2 }),
-    onDependencyFailure: fc.constantFrom('skip' as const, 'fail' as const),
-  }).map((s) => ({
-    id: `s${index}`,
-    ...(s.fanOut !== undefined ? { fanOut: s.fanOut } : {}),
-    instrument: s.instrument,
-    ...(s.instrument === 'a' && s.model !== undefined ? { model: s.model } : {}),
-    retries: s.retries,
-    onDependencyFailure: s.onDependencyFailure,
-    // Resolved against earlier stages below, once their fan-outs are known.
-    deps: index === 0 ? [] : s.deps.map((d) => `${d.target % index}|${d.member ?? 0}`),
-  }));
-
-const draftArb: fc.Arbitrary<ScoreDraft> = fc
-  .integer({ min: 1, max: 8 })
-  .chain((n) =>
-    fc.record({
-      stages: fc.tuple(...Array.from({ length: n }, (_, i) => stageArb(i))),
-      concurrency: fc.integer({ min: 1, max: 5 }),
-      capA: fc.integer({ min: 1, max: 3 }),
-      capM1: fc.integer({ min: 1, max: 2 }),
-      capB: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
-    }),
-  )
-  .map(({ stages, concurrency, capA, capM1, capB }) => {
-    const resolved = stages.map((stage) => ({
-      ...stage,
-      deps: (stage.deps ?? []).map((d) => {
-        const [target, member] = d.split('|').map(Number) as [number, number];
-        const dep = stages[target]!;
-        return member > 0 && dep.fanOut !== undefined && member <= dep.fanOut ? `${dep.id}.${member}` : dep.id;
-      }),
-    }));
-    return {
-      concurrency,
-      stages: resolved,
-      instruments: {
-        a: { concurrency: capA, models: { m1: { concurrency: capM1 }, m2: {} } },
-        b: capB === undefined ? {} : { concurrency: capB },
-      },
-    };
-  });
+const draftArb = dagDraftArb({ maxStages: 8 });
 
 /** Sheet ids of a draft, and each sheet's direct dependencies as sheet ids. */
 function sheetGraph(draft: ScoreDraft): Map<string, { deps: string[]; stage: StageDraft }> {
