@@ -51,6 +51,7 @@ export class AttemptsInFlight {
     const context = record.actor!.getSnapshot().context;
     const now = this.host.clock.now();
     record.firstDispatchAt ??= now;
+    job.lastDispatchAt = now;
     this.occupancy.take(name, model);
     job.inFlight++;
     let resolveDone!: () => void;

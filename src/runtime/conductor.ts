@@ -20,12 +20,12 @@ import { checkpointTo, jobFromCheckpoint } from './checkpointed-job.js';
 import { processStartTime } from './process-identity.js';
 import { AttemptsInFlight, type Launch, type MusicianReport } from './attempts-in-flight.js';
 import { outcomeEvent } from './outcome-event.js';
-import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
+import { planDispatch, type Gate, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
 import type { Score } from './score/types.js';
 import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
 
-type InboxEvent = MusicianReport | TimerFiring;
+type InboxEvent = MusicianReport | TimerFiring | { kind: 'wake'; job: Job };
 
 /**
  * Owns every registered job and the actors of their sheets. All changes go through one
@@ -48,6 +48,8 @@ export class Conductor {
   private jobOrder: Job[] = [];
   private rotation = 0;
   private readonly attempts: AttemptsInFlight;
+  /** Rate limits and circuit breakers, as the planner sees them. */
+  private readonly gates = new Map<string, Gate>();
   private plan: DispatchPlan | undefined;
   private readonly actor: Actor<typeof conductorMachine>;
 
@@ -221,6 +223,7 @@ export class Conductor {
       this.actor.send({ type: 'SHUTDOWN' });
       this.attempts.abortAll('shutdown');
       for (const job of this.jobOrder) {
+        job.pacingTimer?.unsubscribe();
         for (const record of job.sheets) {
           record.timer?.unsubscribe();
           record.timer = undefined;
@@ -259,10 +262,28 @@ export class Conductor {
     if (this.dirty && !this.shuttingDown) {
       this.dirty = false;
       this.actor.send({ type: 'TURN' });
+      this.schedulePacing();
+    }
+  }
+
+  /** A paced job with sheets still ready wakes the conductor when its next gap has passed. */
+  private schedulePacing(): void {
+    for (const job of this.jobOrder) {
+      if (job.pacingMs <= 0 || job.pacingTimer !== undefined || job.state !== 'running') continue;
+      let waiting = false;
+      for (const queue of job.readyQueues.values()) if (queue.sheets.size > 0) waiting = true;
+      if (!waiting || job.lastDispatchAt === undefined) continue;
+      const delay = Math.max(0, job.lastDispatchAt + job.pacingMs - this.clock.now());
+      job.pacingTimer = this.clock.schedule(() => this.inbox.post({ kind: 'wake', job }), delay);
     }
   }
 
   private handle(event: InboxEvent): void {
+    if (event.kind === 'wake') {
+      event.job.pacingTimer = undefined;
+      this.dirty = true;
+      return;
+    }
     const { job, record } = event;
     switch (event.kind) {
       case 'started':
@@ -316,6 +337,8 @@ export class Conductor {
       instrumentInFlight: this.attempts.occupancy.byInstrument,
       modelInFlight: this.attempts.occupancy.byModel,
       jobs: this.rotatedJobs(),
+      gates: this.gates,
+      now: this.clock.now(),
     };
   }
 

@@ -142,6 +142,15 @@ export class Job implements JobView {
     return this.score.concurrency;
   }
 
+  get pacingMs(): number {
+    return this.score.pacingMs;
+  }
+
+  /** Last time a sheet of this job was dispatched (for pacing). */
+  lastDispatchAt: number | undefined = undefined;
+  /** Wakes the conductor when the pacing gap has passed and sheets are waiting for it. */
+  pacingTimer: Subscription | undefined = undefined;
+
   get queues(): Iterable<ReadyQueueView> {
     return this.readyQueues.values();
   }

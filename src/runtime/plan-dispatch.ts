@@ -29,6 +29,20 @@ export interface JobView {
   /** Per-(instrument, model) caps, keyed by `modelKey(instrument, model)`. */
   readonly modelCaps: ReadonlyMap<string, number>;
   readonly queues: Iterable<ReadyQueueView>;
+  /** The score's `pacing`: minimum ms between two dispatches of this job (0 = none). */
+  readonly pacingMs: number;
+  /** When this job last dispatched a sheet (conductor clock), if ever. */
+  readonly lastDispatchAt: number | undefined;
+}
+
+/**
+ * What an instrument (key: its name) or one model of it (key: `modelKey`) lets through:
+ * `none` while rate-limited or its circuit is open, `one` for the single probe of a
+ * half-open circuit. Absent means no restriction.
+ */
+export interface Gate {
+  readonly allows: 'one' | 'none';
+  readonly reason: 'rate_limited' | 'circuit_open' | 'circuit_probe';
 }
 
 export interface DispatchView {
@@ -41,6 +55,10 @@ export interface DispatchView {
   readonly modelInFlight: ReadonlyMap<string, number>;
   /** Jobs in the order they should be served (the conductor rotates it for fairness). */
   readonly jobs: Iterable<JobView>;
+  /** Restrictions on instruments and models, keyed by instrument name or `modelKey`. */
+  readonly gates: ReadonlyMap<string, Gate>;
+  /** The conductor's clock when the view was taken (the planner never reads a clock). */
+  readonly now: number;
 }
 
 export interface DispatchConfig {
@@ -60,7 +78,10 @@ export type SkipReason =
   | 'global_cap'
   | 'job_cap'
   | 'instrument_cap'
-  | 'model_cap';
+  | 'model_cap'
+  | 'rate_limited'
+  | 'circuit_open'
+  | 'pacing';
 
 /** A ready queue left (partly) undispatched this turn, and the first limit that held it. */
 export interface SkippedQueue {
@@ -93,18 +114,34 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
   // Attempts this plan adds on top of the view's counts.
   const addedByInstrument = new Map<string, number>();
   const addedByModel = new Map<string, number>();
+  // Half-open circuits already given their one probe in this plan.
+  const probed = new Set<string>();
   let globalFree = config.maxConcurrent - view.inFlight;
 
   for (const job of view.jobs) {
     const blocked: SkipReason | undefined = view.shuttingDown ? 'shutdown' : jobBlock[job.state];
     let jobFree = job.concurrency - job.inFlight;
+    // Pacing: at most one dispatch per turn, and only once the gap since the last has passed.
+    if (job.pacingMs > 0) {
+      const due = job.lastDispatchAt === undefined || view.now >= job.lastDispatchAt + job.pacingMs;
+      jobFree = due ? Math.min(jobFree, 1) : 0;
+    }
+    const pacingHeld = job.pacingMs > 0 && jobFree === 0 && job.concurrency - job.inFlight > 0;
 
     for (const queue of job.queues) {
       if (queue.sheets.size === 0) continue;
+      const key = modelKey(queue.instrument, queue.model);
+      const gate = view.gates.get(queue.instrument) ?? (queue.model === undefined ? undefined : view.gates.get(key));
+      const gateKey = view.gates.has(queue.instrument) ? queue.instrument : key;
       const reason =
         blocked ??
         (globalFree <= 0 ? 'global_cap' : undefined) ??
-        (jobFree <= 0 ? 'job_cap' : undefined);
+        (jobFree <= 0 ? (pacingHeld ? 'pacing' : 'job_cap') : undefined) ??
+        (gate?.allows === 'none' || (gate?.allows === 'one' && probed.has(gateKey))
+          ? gate.reason === 'rate_limited'
+            ? 'rate_limited'
+            : 'circuit_open'
+          : undefined);
       if (reason !== undefined) {
         skipped.push(skip(job, queue, queue.sheets.size, reason));
         continue;
@@ -114,13 +151,13 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
       const instrumentUsed =
         (view.instrumentInFlight.get(queue.instrument) ?? 0) +
         (addedByInstrument.get(queue.instrument) ?? 0);
-      const key = modelKey(queue.instrument, queue.model);
       const modelCap = queue.model === undefined ? undefined : job.modelCaps.get(key);
       const modelUsed = (view.modelInFlight.get(key) ?? 0) + (addedByModel.get(key) ?? 0);
 
       const instrumentFree = instrumentCap === undefined ? Infinity : instrumentCap - instrumentUsed;
       const modelFree = modelCap === undefined ? Infinity : modelCap - modelUsed;
-      const take = Math.min(globalFree, jobFree, instrumentFree, modelFree, queue.sheets.size);
+      const gateFree = gate?.allows === 'one' ? 1 : Infinity;
+      const take = Math.min(globalFree, jobFree, instrumentFree, modelFree, gateFree, queue.sheets.size);
 
       if (take > 0) {
         let taken = 0;
@@ -132,18 +169,23 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
         jobFree -= take;
         addedByInstrument.set(queue.instrument, (addedByInstrument.get(queue.instrument) ?? 0) + take);
         addedByModel.set(key, (addedByModel.get(key) ?? 0) + take);
+        if (gate?.allows === 'one') probed.add(gateKey);
       }
 
       const left = queue.sheets.size - Math.max(0, take);
       if (left > 0) {
         const limit: SkipReason =
-          globalFree <= 0
-            ? 'global_cap'
-            : jobFree <= 0
-              ? 'job_cap'
-              : instrumentFree <= Math.max(0, take)
-                ? 'instrument_cap'
-                : 'model_cap';
+          gate?.allows === 'one' && take >= 1
+            ? 'circuit_open'
+            : globalFree <= 0
+              ? 'global_cap'
+              : jobFree <= 0
+                ? job.pacingMs > 0
+                  ? 'pacing'
+                  : 'job_cap'
+                : instrumentFree <= Math.max(0, take)
+                  ? 'instrument_cap'
+                  : 'model_cap';
         skipped.push(skip(job, queue, left, limit));
       }
     }

@@ -216,4 +216,12 @@ describe('conductor', () => {
     expect((await done).outcome).toBe('interrupted');
     expect(() => conductor.register(buildScore({ stages: [{ id: 'x' }] }), { instruments: { fn } })).toThrow(/shutting down/);
   });
+
+  it('paces dispatches of a job by its pacing gap, in virtual time', async () => {
+    const { clock, conductor, fn } = setup(() => ({ durationMs: 10, outcome: ok }));
+    const id = conductor.register(buildScore({ pacingMs: 1000, stages: [{ id: 'w', fanOut: 3 }] }), { instruments: { fn } });
+    const result = await runToEnd(conductor, clock, id);
+    expect(result.outcome).toBe('completed');
+    expect(fn.starts.map((s) => s.at)).toEqual([0, 1000, 2000]);
+  });
 });

@@ -14,6 +14,8 @@ const job = (over: Partial<JobView> & { queues: ReadyQueueView[] }): JobView => 
   concurrency: 100,
   instrumentCaps: new Map(),
   modelCaps: new Map(),
+  pacingMs: 0,
+  lastDispatchAt: undefined,
   ...over,
 });
 
@@ -23,6 +25,8 @@ const view = (jobs: JobView[], over: Partial<DispatchView> = {}): DispatchView =
   instrumentInFlight: new Map(),
   modelInFlight: new Map(),
   jobs,
+  gates: new Map(),
+  now: 0,
   ...over,
 });
 
@@ -109,5 +113,38 @@ describe('planDispatch', () => {
     planDispatch(v, { maxConcurrent: 9 });
     expect([...q.sheets]).toEqual([1, 2]);
     expect([...inst]).toEqual([['sh', 0]]);
+  });
+
+  it('dispatches nothing to a rate-limited instrument or model, and the rest goes on', () => {
+    const gates = new Map([
+      ['ai', { allows: 'none' as const, reason: 'rate_limited' as const }],
+      [modelKey('sh', 'slow'), { allows: 'none' as const, reason: 'rate_limited' as const }],
+    ]);
+    const plan = planDispatch(
+      view([job({ queues: [queue('ai', [1, 2]), queue('sh', [3], 'slow'), queue('sh', [4], 'fast'), queue('js', [5])] })], { gates }),
+      { maxConcurrent: 9 },
+    );
+    expect(ids(plan)).toEqual(['j1:4', 'j1:5']);
+    expect(plan.skipped.map((s) => `${s.instrument}/${s.model ?? ''}:${s.reason}`)).toEqual(['ai/:rate_limited', 'sh/slow:rate_limited']);
+  });
+
+  it('lets exactly one probe through a half-open circuit, across queues and jobs', () => {
+    const gates = new Map([['ai', { allows: 'one' as const, reason: 'circuit_probe' as const }]]);
+    const plan = planDispatch(
+      view([job({ jobId: 'j1', queues: [queue('ai', [1, 2], 'm1'), queue('ai', [3])] }), job({ jobId: 'j2', queues: [queue('ai', [9])] })], { gates }),
+      { maxConcurrent: 9 },
+    );
+    expect(ids(plan)).toEqual(['j1:1']);
+    expect(plan.skipped.every((s) => s.reason === 'circuit_open')).toBe(true);
+  });
+
+  it('paces a job: one dispatch per turn, none before the gap has passed', () => {
+    const paced = (lastDispatchAt: number | undefined, now: number) =>
+      ids(planDispatch(view([job({ pacingMs: 1000, lastDispatchAt, queues: [queue('sh', [1, 2, 3])] })], { now }), { maxConcurrent: 9 }));
+    expect(paced(undefined, 0)).toEqual(['j1:1']);
+    expect(paced(5000, 5999)).toEqual([]);
+    expect(paced(5000, 6000)).toEqual(['j1:1']);
+    const held = planDispatch(view([job({ pacingMs: 1000, lastDispatchAt: 5000, queues: [queue('sh', [1])] })], { now: 5500 }), { maxConcurrent: 9 });
+    expect(held.skipped[0]!.reason).toBe('pacing');
   });
 });

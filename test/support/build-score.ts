@@ -19,6 +19,8 @@ export interface StageDraft {
 export interface ScoreDraft {
   name?: string;
   concurrency?: number;
+  pacingMs?: number;
+  budgetUsd?: number;
   workspace?: string;
   instruments?: Record<string, { concurrency?: number; models?: Record<string, { concurrency?: number }>; fallback?: string[]; timeoutMs?: number }>;
   stages: StageDraft[];
@@ -71,7 +73,8 @@ export function buildScore(draft: ScoreDraft): Score {
     name: draft.name ?? 'test',
     workspace: draft.workspace ?? '/tmp/baton-test-workspace',
     concurrency: draft.concurrency ?? 10,
-    pacingMs: 0,
+    pacingMs: draft.pacingMs ?? 0,
+    ...(draft.budgetUsd !== undefined ? { budgetUsd: draft.budgetUsd } : {}),
     sequential: false,
     instruments,
     stages,
