@@ -17,6 +17,8 @@ export function exitCodeFor(outcome: JobOutcome): number {
       return EXIT.ok;
     case 'held':
       return EXIT.fermata;
+    case 'paused':
+      return EXIT.budget;
     case 'failed':
       return EXIT.failed;
     case 'cancelled':

@@ -18,6 +18,8 @@ export type SheetEvent =
   | { type: 'FAILED'; reason: FailureReason; error: string; at: number; random: number }
   /** The instrument is rate-limited: wait `waitMs` without consuming an attempt. */
   | { type: 'RATE_LIMITED'; waitMs: number; at: number }
+  /** The attempt ended (either way) with the sheet's cost past its own budget: no more attempts. */
+  | { type: 'OVER_BUDGET'; error: string }
   | { type: 'RETRY_DUE' }
   | { type: 'LIMIT_CLEARED' }
   /** A human or app resolved a fermata. */

@@ -93,6 +93,7 @@ const OUTCOMES = {
   ],
   FAILED: [...AFTER_FAILURE],
   RATE_LIMITED: { target: 'waiting', actions: 'startWaiting' },
+  OVER_BUDGET: { target: 'failed', actions: 'overBudget' },
 } as const;
 
 /**
@@ -165,6 +166,11 @@ export const sheetMachine = setup({
       const { reason, error } = failureOf(event as Outcome);
       return { ...consumed(context), lastError: error, reason };
     }),
+    overBudget: assign(({ context, event }) => ({
+      ...consumed(context),
+      reason: 'budget' as const,
+      lastError: event.type === 'OVER_BUDGET' ? event.error : 'over budget',
+    })),
     startWaiting: assign({
       waitUntil: ({ event }) => (event.type === 'RATE_LIMITED' ? event.at + event.waitMs : null),
     }),

@@ -65,7 +65,7 @@ export class Checkpointer {
     this.dirtyAttempts.add(row);
   }
 
-  attemptFinished(row: AttemptRow, outcome: AttemptOutcome, record: SheetRecord, now: number): void {
+  attemptFinished(row: AttemptRow, outcome: AttemptOutcome, record: SheetRecord, now: number, costUsd: number): void {
     row.endedAt = now;
     row.status =
       outcome.status === 'success' ? 'success' : outcome.rateLimitedS !== undefined ? 'rate_limited' : 'failure';
@@ -73,7 +73,7 @@ export class Checkpointer {
     row.signal = outcome.signal ?? null;
     row.error = outcome.status === 'success' ? null : (record.lastError ?? outcome.error ?? null);
     row.reason = outcome.status === 'success' ? null : record.reason;
-    row.costUsd = outcome.costUsd ?? null;
+    row.costUsd = costUsd > 0 || outcome.costUsd !== undefined ? costUsd : null;
     row.stdoutFile = outcome.stdoutFile ?? null;
     row.stderrFile = outcome.stderrFile ?? null;
     this.dirtyAttempts.add(row);

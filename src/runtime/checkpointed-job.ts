@@ -51,6 +51,11 @@ export function jobFromCheckpoint(
   if (job.state === 'running' && job.pauseReasons.size > 0) job.state = 'paused';
   for (const row of interrupted) job.checkpoint.attemptInterrupted(row, now);
   const { revive, release } = restoreJob(job, store.loadSheets());
+  // A budget raised in the score since the pause lets the job go on.
+  if (job.pauseReasons.has('budget') && (job.budgetUsd === undefined || job.spentUsd < job.budgetUsd)) {
+    job.pauseReasons.delete('budget');
+    if (job.pauseReasons.size === 0 && job.state === 'paused') job.state = 'running';
+  }
   job.checkpoint.allChanged(job);
   return { job, revive, release };
 }

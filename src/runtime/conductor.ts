@@ -15,11 +15,11 @@ import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
 import { Inbox } from './inbox.js';
 import { createInstruments } from './instruments.js';
-import { Job, type JobOutcome, type SheetRecord, type StageRuntime } from './job.js';
+import { Job, type JobOutcome, type LiveAttempt, type SheetRecord, type StageRuntime } from './job.js';
 import { checkpointTo, jobFromCheckpoint } from './checkpointed-job.js';
 import { processStartTime } from './process-identity.js';
 import { AttemptsInFlight, type Launch, type MusicianReport } from './attempts-in-flight.js';
-import { outcomeEvent } from './outcome-event.js';
+import { settleAttempt } from './outcome-event.js';
 import { planDispatch, type Gate, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
 import type { Score } from './score/types.js';
 import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
@@ -150,12 +150,28 @@ export class Conductor {
     const job = this.job(jobId);
     job.pauseReasons.delete(reason);
     job.checkpoint?.jobChanged();
+    if (job.outcome === 'paused' || job.outcome === 'held') {
+      job.outcome = undefined;
+      this.sheets.checkJob(job);
+    }
     if (job.state === 'paused' && job.pauseReasons.size === 0) {
       job.state = 'running';
       if (this.bus.observed) this.bus.emit({ type: 'job.resumed', jobId, at: this.clock.now() });
       this.dirty = true;
       this.inbox.drainNow();
     }
+  }
+
+  /**
+   * Sets a job's budget. A job paused because it spent its budget runs again once the new
+   * budget is above what it spent.
+   */
+  setBudget(jobId: string, budgetUsd: number | undefined): void {
+    const job = this.job(jobId);
+    job.budgetUsd = budgetUsd;
+    job.checkpoint?.jobChanged();
+    if (budgetUsd === undefined || job.spentUsd < budgetUsd) this.resume(jobId, 'budget');
+    else this.pause(jobId, 'budget');
   }
 
   /** Cancels every sheet that has not ended; running attempts are killed. */
@@ -308,13 +324,7 @@ export class Conductor {
         if (record.attempt === event.attempt) {
           record.attempt = undefined;
           if (!this.shuttingDown && (record.state === 'dispatched' || record.state === 'running')) {
-            this.recordOutput(record, event.outcome);
-            const sheetEvent = outcomeEvent(event.outcome, event.attempt, this.clock.now(), this.random());
-            if (sheetEvent.type === 'SUCCEEDED') record.passRate = sheetEvent.passRate;
-            this.sheets.send(job, record, sheetEvent);
-            if (event.attempt.row !== undefined) {
-              job.checkpoint?.attemptFinished(event.attempt.row, event.outcome, record, this.clock.now());
-            }
+            this.settle(job, record, event.attempt, event.outcome);
           }
         }
         this.sheets.checkJob(job);
@@ -390,11 +400,23 @@ export class Conductor {
     }
   }
 
-  private recordOutput(record: SheetRecord, outcome: AttemptOutcome): void {
-    if (outcome.costUsd !== undefined) record.costUsd += outcome.costUsd;
+  /** An attempt ended: count its cost, let the sheet decide, and pause a job past its budget. */
+  private settle(job: Job, record: SheetRecord, attempt: LiveAttempt, outcome: AttemptOutcome): void {
+    const now = this.clock.now();
+    const scan = { costUsd: outcome.costUsd, rateLimitWaitMs: outcome.rateLimitedS === undefined ? undefined : outcome.rateLimitedS * 1000 };
+    const budgetUsd = record.stage.spec.budgetUsd;
+    const settled = settleAttempt(outcome, attempt, scan, { spentUsd: record.costUsd, budgetUsd, passRate: 1 }, now, this.random());
+    record.costUsd += settled.costUsd;
+    job.spentUsd += settled.costUsd;
     if (outcome.status === 'success') {
       record.outputFile = outcome.stdoutFile;
       record.output = outcome.output;
+    }
+    if (settled.event.type === 'SUCCEEDED') record.passRate = settled.event.passRate;
+    this.sheets.send(job, record, settled.event);
+    if (attempt.row !== undefined) job.checkpoint?.attemptFinished(attempt.row, outcome, record, now, settled.costUsd);
+    if (job.budgetUsd !== undefined && job.spentUsd >= job.budgetUsd && !job.pauseReasons.has('budget')) {
+      this.pause(job.jobId, 'budget');
     }
   }
 

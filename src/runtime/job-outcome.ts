@@ -12,6 +12,9 @@ export function settledOutcome(job: Job): JobOutcome | undefined {
     const unsatisfied = c.failed + c.cancelled + c.skipped - job.decisionSkips;
     return unsatisfied === 0 ? 'completed' : 'failed';
   }
+  // Spent budget: nothing new starts, and once the running attempts are done the job waits
+  // for a raised budget.
+  if (job.pauseReasons.has('budget')) return 'paused';
   if (c.fermata > 0 && job.activeCount === 0) return 'held';
   return undefined;
 }

@@ -95,7 +95,11 @@ export class ReadyQueue implements ReadyQueueView {
   ) {}
 }
 
-export type JobOutcome = 'completed' | 'failed' | 'cancelled' | 'held' | 'interrupted';
+/**
+ * How a job settled: ended (`completed`, `failed`, `cancelled`), or stopped with work left —
+ * `held` by fermatas, `paused` by its budget, `interrupted` by a shutdown.
+ */
+export type JobOutcome = 'completed' | 'failed' | 'cancelled' | 'held' | 'paused' | 'interrupted';
 
 export class Job implements JobView {
   state: JobRunState = 'running';
@@ -127,6 +131,7 @@ export class Job implements JobView {
     now: number,
   ) {
     this.startedAt = now;
+    this.budgetUsd = score.budgetUsd;
     for (const [name, spec] of Object.entries(score.instruments)) {
       if (spec.concurrency !== undefined) this.instrumentCaps.set(name, spec.concurrency);
       for (const [model, modelSpec] of Object.entries(spec.models)) {
@@ -146,6 +151,10 @@ export class Job implements JobView {
     return this.score.pacingMs;
   }
 
+  /** What every attempt of this job cost so far. */
+  spentUsd = 0;
+  /** The job's budget; starts as the score's `budget_usd`, may be raised while it runs. */
+  budgetUsd: number | undefined;
   /** Last time a sheet of this job was dispatched (for pacing). */
   lastDispatchAt: number | undefined = undefined;
   /** Wakes the conductor when the pacing gap has passed and sheets are waiting for it. */

@@ -29,6 +29,7 @@ export function restoreJob(job: Job, rows: readonly SheetRow[]): { revive: Reviv
     record.reason = row.reason;
     record.skippedByDecision = row.skippedByDecision;
     record.costUsd = row.costUsd;
+    job.spentUsd += row.costUsd;
     record.firstDispatchAt = row.firstDispatchAt ?? undefined;
     record.endedAt = row.endedAt ?? undefined;
     record.outputFile = row.outputFile ?? undefined;

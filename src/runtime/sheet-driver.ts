@@ -189,7 +189,7 @@ export class SheetDriver {
   }
 
   checkJob(job: Job): void {
-    if (job.outcome !== undefined && job.outcome !== 'held') return;
+    if (job.outcome !== undefined && job.outcome !== 'held' && job.outcome !== 'paused') return;
     const outcome = settledOutcome(job);
     if (outcome === undefined || outcome === job.outcome) return;
     const at = this.host.clock.now();
@@ -198,8 +198,8 @@ export class SheetDriver {
         const fermatas = job.sheets.filter((s) => s.state === 'fermata').map((s) => s.id);
         this.host.bus.emit({ type: 'job.held', jobId: job.jobId, fermatas, at });
       }
-    } else {
-      job.state = outcome === 'completed' ? 'completed' : outcome === 'failed' ? 'failed' : 'cancelled';
+    } else if (outcome === 'completed' || outcome === 'failed' || outcome === 'cancelled') {
+      job.state = outcome;
       job.endedAt = at;
       if (this.host.bus.observed && outcome === 'completed') this.host.bus.emit({ type: 'job.completed', jobId: job.jobId, at });
       if (this.host.bus.observed && outcome === 'failed') {

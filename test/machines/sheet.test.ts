@@ -175,6 +175,14 @@ describe('sheet machine', () => {
     const { send } = sheet();
     expect(send({ type: 'DISPATCH' }, OK, { type: 'RETRY_DUE' }).value).toBe('pending');
   });
+
+  it('fails at once with reason budget when an attempt leaves the sheet over its budget', () => {
+    const { send } = sheet({ maxAttempts: 3, fallbacks: 1, escalate: true });
+    const s = send({ type: 'DEPS_MET' }, ...run, { type: 'OVER_BUDGET', error: 'spent $0.60 of its $0.50 budget' });
+    expect(s.value).toBe('failed');
+    expect(s.context.reason).toBe('budget');
+    expect(s.context.attempts).toBe(1);
+  });
 });
 
 describe('backoff', () => {

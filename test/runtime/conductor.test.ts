@@ -224,4 +224,42 @@ describe('conductor', () => {
     expect(result.outcome).toBe('completed');
     expect(fn.starts.map((s) => s.at)).toEqual([0, 1000, 2000]);
   });
+
+  describe('budgets', () => {
+    const costly = (costUsd: number) => ({ durationMs: 10, outcome: { status: 'success' as const, costUsd } });
+
+    it('pauses the job once it spent its budget; running attempts finish; a raised budget continues', async () => {
+      const { clock, conductor, fn } = setup(() => costly(0.4));
+      const events: string[] = [];
+      conductor.events$.subscribe((e) => events.push(e.type === 'job.paused' ? `paused:${e.reason}` : e.type));
+      const id = conductor.register(buildScore({ budgetUsd: 1, concurrency: 2, stages: [{ id: 'w', fanOut: 5 }] }), { instruments: { fn } });
+      const paused = await runToEnd(conductor, clock, id);
+      // Two run at once: 0.8 spent, then two more start, 1.6 spent ≥ 1: nothing new starts.
+      expect(paused.outcome).toBe('paused');
+      expect(paused.pauseReasons).toContain('budget');
+      expect(paused.counts.completed).toBe(4);
+      expect(paused.costUsd).toBeCloseTo(1.6);
+      expect(fn.starts).toHaveLength(4);
+      conductor.setBudget(id, 10);
+      const done = await runToEnd(conductor, clock, id);
+      expect(done.outcome).toBe('completed');
+      expect(done.costUsd).toBeCloseTo(2.0);
+      await settle();
+      expect(events).toContain('paused:budget');
+    });
+
+    it("fails a sheet whose own cost passes its budget, even on a successful attempt", async () => {
+      const { clock, conductor, fn } = setup(() => costly(0.3));
+      const score = buildScore({ stages: [{ id: 'a', retries: 3 }, { id: 'b', deps: ['a'] }] });
+      score.stages[0]!.budgetUsd = 0.5;
+      let calls = 0;
+      fn.starts.length = 0;
+      const flaky = new SimInstrument('fn', clock, () => (++calls === 1 ? { durationMs: 10, outcome: { status: 'failure' as const, error: 'x', costUsd: 0.3 } } : costly(0.3)));
+      const id = conductor.register(score, { instruments: { fn: flaky } });
+      const result = await runToEnd(conductor, clock, id);
+      expect(result.sheets[0]).toMatchObject({ id: 'a', state: 'failed', reason: 'budget', attempts: 2 });
+      expect(result.sheets[0]!.lastError).toMatch(/over its budget of \$0\.5000/);
+      expect(result.sheets[1]).toMatchObject({ state: 'skipped', reason: 'dependency' });
+    });
+  });
 });

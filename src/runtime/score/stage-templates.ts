@@ -4,6 +4,9 @@ import type { SheetData } from './schema.js';
 import { TemplateError, compileTemplate, dependencyOf, varOf } from './template.js';
 import type { DependencyRef, InstrumentSpec, StageSpec, Template, ValidationSpec } from './types.js';
 
+/** The template name listing the validations that failed after the previous attempt. */
+const FAILED_VALIDATIONS = 'validations.failed';
+
 /** What a stage's templates may name, once every stage and dependency is resolved. */
 export interface TemplateContext {
   stages: readonly StageSpec[];
@@ -21,8 +24,11 @@ export function compileStageTemplates(
   problems: ScoreProblem[],
 ): void {
   const at = `sheets[${stage.index}]`;
-  const allowed = (name: string) => nameProblem(name, stage, context);
-  const compile = (source: string, path: string): Template => {
+  const inArgs = (name: string) => nameProblem(name, stage, context);
+  // A validation checks the attempt that just ran: the failures of the one before are no input to it.
+  const inValidations = (name: string) =>
+    name === FAILED_VALIDATIONS ? `template name "${name}" is only available in args, not in validations` : inArgs(name);
+  const compile = (source: string, path: string, allowed = inArgs): Template => {
     try {
       return compileTemplate(source, allowed);
     } catch (e) {
@@ -34,18 +40,20 @@ export function compileStageTemplates(
   stage.args = (sheet.args ?? []).map((arg, j) => compile(String(arg), `${at}.args[${j}]`));
   stage.validations = (sheet.validations ?? []).map((v, k): ValidationSpec => {
     const vat = `${at}.validations[${k}]`;
-    if (v.file_exists !== undefined) return { kind: 'file_exists', path: compile(v.file_exists, `${vat}.file_exists`) };
+    if (v.file_exists !== undefined) {
+      return { kind: 'file_exists', path: compile(v.file_exists, `${vat}.file_exists`, inValidations) };
+    }
     if (v.file_matches !== undefined) {
       return {
         kind: 'file_matches',
-        path: compile(v.file_matches.path, `${vat}.file_matches.path`),
+        path: compile(v.file_matches.path, `${vat}.file_matches.path`, inValidations),
         pattern: v.file_matches.pattern,
       };
     }
     const argv = v.command_succeeds ?? [];
     return {
       kind: 'command_succeeds',
-      argv: argv.map((a, m) => compile(String(a), `${vat}.command_succeeds[${m}]`)),
+      argv: argv.map((a, m) => compile(String(a), `${vat}.command_succeeds[${m}]`, inValidations)),
     };
   });
 }

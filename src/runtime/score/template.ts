@@ -10,6 +10,11 @@ export interface TemplateScope {
   model?: string;
   vars: Record<string, string>;
   deps: Record<string, { output_file?: string }>;
+  /**
+   * The validations that failed after the previous attempt (their descriptions), for an
+   * attempt in completion mode. Absent (or empty) in normal mode: nothing failed yet.
+   */
+  validations?: { failed: string[] };
 }
 
 /** The names a template may use; `NAME` and `ID` stand for a var and a dependency. */
@@ -21,14 +26,19 @@ export const TEMPLATE_NAMES = [
   'fan.count',
   'workspace',
   'model',
+  'validations.failed',
   'vars.NAME',
   'deps.ID.output_file',
 ] as const;
 
-const FIXED_NAMES: ReadonlySet<string> = new Set(TEMPLATE_NAMES.slice(0, 7));
 const VARS = 'vars.';
 const DEPS = 'deps.';
 const OUTPUT_FILE = '.output_file';
+/** `validations.failed`: the failed validations' descriptions joined with this. */
+export const FAILED_VALIDATIONS_SEPARATOR = '; ';
+const FIXED_NAMES: ReadonlySet<string> = new Set(
+  TEMPLATE_NAMES.filter((name) => !name.startsWith(VARS) && !name.startsWith(DEPS)),
+);
 
 /** A template that cannot be compiled; each entry of `problems` is one message. */
 export class TemplateError extends Error {
@@ -98,6 +108,10 @@ export function compileTemplate(source: string, allowed: (name: string) => strin
  * parts. A value the scope lacks at run time (no model on a fallback instrument, a
  * dependency accepted without an output file) renders as an empty string: the names
  * themselves were all checked at load time.
+ *
+ * `{{validations.failed}}` is the one name whose empty value is meaningful rather than a gap:
+ * it lists the validations that failed after the previous attempt (descriptions joined with
+ * `; `), so it is empty in normal mode, where nothing has failed yet.
  */
 export function renderTemplate(t: Template, scope: TemplateScope): string {
   const parts = t.parts;
@@ -129,6 +143,8 @@ function valueOf(name: string, scope: TemplateScope): string {
       return scope.workspace;
     case 'model':
       return scope.model ?? '';
+    case 'validations.failed':
+      return scope.validations?.failed.join(FAILED_VALIDATIONS_SEPARATOR) ?? '';
   }
   if (name.charCodeAt(0) === 118 /* v */) return scope.vars[name.slice(VARS.length)] ?? '';
   return scope.deps[name.slice(DEPS.length, name.length - OUTPUT_FILE.length)]?.output_file ?? '';
