@@ -221,21 +221,35 @@ function superviseProcess(
   });
 }
 
-function attemptEnv(extra: Record<string, string>, request: AttemptRequest): Record<string, string> {
+/**
+ * The environment of a process baton starts: only the {@link INHERITED_ENV_KEYS} that are set
+ * in baton's own environment, then `extra` on top. Used for attempts and validation commands.
+ */
+export function minimalEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of INHERITED_ENV_KEYS) {
     const value = process.env[key];
     if (value !== undefined) env[key] = value;
   }
   Object.assign(env, extra);
+  return env;
+}
+
+function attemptEnv(extra: Record<string, string>, request: AttemptRequest): Record<string, string> {
+  const env = minimalEnv(extra);
   env.BATON_SHEET_ID = request.sheetId;
   env.BATON_ATTEMPT = String(request.attempt);
   env.BATON_MODE = request.mode;
   env.BATON_WORKSPACE = request.workspace;
+  // Present only when something failed, one description per line; never taken from `extra`.
+  const failed = request.failedValidations;
+  if (failed !== undefined && failed.length > 0) env.BATON_FAILED_VALIDATIONS = failed.join('\n');
+  else delete env.BATON_FAILED_VALIDATIONS;
   return env;
 }
 
-function cannotStartMessage(program: string, error: NodeJS.ErrnoException): string {
+/** Why `program` could not be started, from the spawn error: `cannot start "x": command not found`. */
+export function cannotStartMessage(program: string, error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case 'ENOENT':
       return `cannot start "${program}": command not found`;

@@ -38,7 +38,13 @@ function runCall(
 ): Promise<AttemptOutcome> {
   if (signal.aborted) return Promise.resolve(abortedOutcome(signal.reason));
   const context: SheetFunctionContext = {
-    sheet: { id: request.sheetId, attempt: request.attempt, mode: request.mode, fan: request.fan },
+    sheet: {
+      id: request.sheetId,
+      attempt: request.attempt,
+      mode: request.mode,
+      fan: request.fan,
+      failedValidations: request.failedValidations ?? [],
+    },
     workspace: request.workspace,
     model: request.model,
     vars: request.vars,

@@ -1,3 +1,4 @@
+import type { ValidationReport } from './validations.js';
 import type { SheetMode } from '../machines/types.js';
 
 /** Everything an instrument needs to run one attempt of one sheet. */
@@ -21,6 +22,11 @@ export interface AttemptRequest {
    * parent folder.
    */
   outputPrefix: string;
+  /**
+   * In completion mode, the descriptions of the validations that failed after the previous
+   * attempt (e.g. `file_matches out/1.txt /^OK/`). Absent or empty: nothing failed.
+   */
+  failedValidations?: string[];
 }
 
 export type AttemptStatus = 'success' | 'failure';
@@ -43,6 +49,8 @@ export interface AttemptOutcome {
   costUsd?: number;
   /** Seconds to wait, when the instrument itself reports a rate limit. */
   rateLimitedS?: number;
+  /** The sheet's validations, run after a successful attempt. */
+  validation?: ValidationReport;
 }
 
 export interface AttemptHooks {
@@ -72,7 +80,14 @@ export interface DependencyOutput {
 }
 
 export interface SheetFunctionContext {
-  sheet: { id: string; attempt: number; mode: SheetMode; fan: { index: number; count: number } };
+  sheet: {
+    id: string;
+    attempt: number;
+    mode: SheetMode;
+    fan: { index: number; count: number };
+    /** Descriptions of the validations that failed after the previous attempt; empty in normal mode. */
+    failedValidations: string[];
+  };
   workspace: string;
   model?: string;
   vars: Record<string, string>;

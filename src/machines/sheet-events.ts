@@ -20,6 +20,8 @@ export type SheetEvent =
   | { type: 'RATE_LIMITED'; waitMs: number; at: number }
   /** The attempt ended (either way) with the sheet's cost past its own budget: no more attempts. */
   | { type: 'OVER_BUDGET'; error: string }
+  /** Its instrument cannot take work (circuit open): move on to the next one of the chain. */
+  | { type: 'UNAVAILABLE'; error: string }
   | { type: 'RETRY_DUE' }
   | { type: 'LIMIT_CLEARED' }
   /** A human or app resolved a fermata. */

@@ -78,6 +78,8 @@ function consumed(context: SheetContext): Partial<SheetContext> {
  * moves down the fallback chain, then heals once, then escalates to a fermata, else fails.
  */
 const AFTER_FAILURE = [
+  // A program that cannot be started will not start on a retry either.
+  { guard: 'unavailableWithFallback', target: 'ready', actions: 'nextInstrument' },
   { guard: 'attemptsLeft', target: 'retry', actions: 'scheduleRetry' },
   { guard: 'fallbackLeft', target: 'ready', actions: 'nextInstrument' },
   { guard: 'healingLeft', target: 'retry', actions: 'scheduleHealing' },
@@ -114,6 +116,8 @@ export const sheetMachine = setup({
     attemptsLeft: ({ context }) => attemptsAfter(context) < context.maxAttempts,
     healingLeft: ({ context }) => context.heal && !context.healed && context.mode !== 'healing',
     fallbackLeft: ({ context }) => context.instrumentIndex < context.fallbacks,
+    unavailableWithFallback: ({ context, event }) =>
+      event.type === 'FAILED' && event.reason === 'unavailable' && context.instrumentIndex < context.fallbacks,
     escalates: ({ context }) => context.escalate,
     decided: ({ event }, decision: string) =>
       event.type === 'DECIDE' && event.decision === decision,
@@ -162,6 +166,15 @@ export const sheetMachine = setup({
         reason,
       };
     }),
+    instrumentUnavailable: assign(({ context, event }) => ({
+      instrumentIndex: context.instrumentIndex + 1,
+      attempts: 0,
+      completionUsed: 0,
+      healed: false,
+      mode: 'normal' as const,
+      lastError: event.type === 'UNAVAILABLE' ? event.error : 'instrument unavailable',
+      reason: 'unavailable' as const,
+    })),
     exhausted: assign(({ context, event }) => {
       const { reason, error } = failureOf(event as Outcome);
       return { ...consumed(context), lastError: error, reason };
@@ -223,7 +236,10 @@ export const sheetMachine = setup({
       },
     },
     ready: {
-      on: { DISPATCH: { target: 'dispatched', actions: 'countDispatch' } },
+      on: {
+        DISPATCH: { target: 'dispatched', actions: 'countDispatch' },
+        UNAVAILABLE: { guard: 'fallbackLeft', target: 'ready', reenter: true, actions: 'instrumentUnavailable' },
+      },
     },
     dispatched: {
       // A musician that could not start reports its outcome straight from here.

@@ -2,7 +2,8 @@ import type { AttemptRequest, DependencyOutput } from '../actors/instrument.js';
 import type { SheetContext } from '../machines/sheet.js';
 import { dependencyOutputs } from './dependency-outputs.js';
 import type { Job, SheetRecord } from './job.js';
-import { renderTemplate } from './score/template.js';
+import { renderTemplate, type TemplateScope } from './score/template.js';
+import type { RenderedValidation } from '../actors/validations.js';
 
 const NO_DEPS: Record<string, DependencyOutput> = Object.freeze({});
 
@@ -23,19 +24,17 @@ export function attemptRequest(
   const deps = spec.dependsOn.length === 0 ? NO_DEPS : dependencyOutputs(job, record);
   const fan = { index: record.member, count: record.stage.size };
   const workspace = job.score.workspace;
-  const args =
-    spec.args.length === 0
-      ? []
-      : spec.args.map((template) =>
-          renderTemplate(template, {
-            sheet: { id: record.id, attempt, mode: context.mode },
-            fan,
-            workspace,
-            ...(model !== undefined ? { model } : {}),
-            vars: spec.vars,
-            deps,
-          }),
-        );
+  const failed = context.mode === 'completion' ? record.failedValidations : [];
+  const scope: TemplateScope = {
+    sheet: { id: record.id, attempt, mode: context.mode },
+    fan,
+    workspace,
+    ...(model !== undefined ? { model } : {}),
+    vars: spec.vars,
+    deps,
+    validations: { failed },
+  };
+  const args = spec.args.length === 0 ? [] : spec.args.map((template) => renderTemplate(template, scope));
   return {
     jobId: job.jobId,
     sheetId: record.id,
@@ -48,5 +47,28 @@ export function attemptRequest(
     deps,
     args,
     outputPrefix: `${workspace}/sheets/${record.id}/${context.dispatches}`,
+    ...(failed.length > 0 ? { failedValidations: failed } : {}),
   };
+}
+
+/** A sheet's validations with their templates rendered for the attempt that just ran. */
+export function renderValidations(job: Job, record: SheetRecord, request: AttemptRequest): RenderedValidation[] {
+  const scope: TemplateScope = {
+    sheet: { id: record.id, attempt: request.attempt, mode: request.mode },
+    fan: request.fan,
+    workspace: request.workspace,
+    ...(request.model !== undefined ? { model: request.model } : {}),
+    vars: request.vars,
+    deps: request.deps,
+  };
+  return record.stage.spec.validations.map((v): RenderedValidation => {
+    switch (v.kind) {
+      case 'file_exists':
+        return { kind: 'file_exists', path: renderTemplate(v.path, scope) };
+      case 'file_matches':
+        return { kind: 'file_matches', path: renderTemplate(v.path, scope), pattern: v.pattern };
+      case 'command_succeeds':
+        return { kind: 'command_succeeds', argv: v.argv.map((t) => renderTemplate(t, scope)) };
+    }
+  });
 }

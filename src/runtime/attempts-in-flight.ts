@@ -1,6 +1,7 @@
 import type { AttemptOutcome, AttemptRequest, Instrument } from '../actors/instrument.js';
 import { perform } from '../actors/musician.js';
-import { attemptRequest } from './attempt-request.js';
+import { attemptRequest, renderValidations } from './attempt-request.js';
+import { runValidations } from '../actors/validations.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './event-bus.js';
 import type { Job, LiveAttempt, SheetRecord } from './job.js';
@@ -90,12 +91,29 @@ export class AttemptsInFlight {
       });
     }
     const instrument = job.instruments.get(name) as Instrument;
-    perform(instrument, request, attempt.controller.signal, (info) =>
-      this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
-    ).then((outcome) => {
-      this.host.post({ kind: 'finished', job, record, attempt, outcome });
-      resolveDone();
-    });
+    const signal = attempt.controller.signal;
+    perform(instrument, request, signal, (info) => this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }))
+      .then((outcome) => this.validated(job, record, request, outcome, signal))
+      .then((outcome) => {
+        this.host.post({ kind: 'finished', job, record, attempt, outcome });
+        resolveDone();
+      });
+  }
+
+  /**
+   * A successful attempt is checked against the sheet's validations before it reports:
+   * they are part of the attempt, and its slot stays taken while they run.
+   */
+  private async validated(
+    job: Job,
+    record: SheetRecord,
+    request: AttemptRequest,
+    outcome: AttemptOutcome,
+    signal: AbortSignal,
+  ): Promise<AttemptOutcome> {
+    if (outcome.status !== 'success' || record.stage.spec.validations.length === 0 || signal.aborted) return outcome;
+    const validation = await runValidations(renderValidations(job, record, request), { cwd: request.workspace, signal });
+    return { ...outcome, validation };
   }
 
   abort(attempt: LiveAttempt, reason: 'timeout' | 'cancelled' | 'shutdown'): void {

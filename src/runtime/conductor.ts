@@ -20,12 +20,22 @@ import { checkpointTo, jobFromCheckpoint } from './checkpointed-job.js';
 import { processStartTime } from './process-identity.js';
 import { AttemptsInFlight, type Launch, type MusicianReport } from './attempts-in-flight.js';
 import { settleAttempt } from './outcome-event.js';
-import { planDispatch, type Gate, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
+import { scanOutcome } from './outcome-scan.js';
+import { InstrumentGates } from './instrument-gates.js';
+import type { RateLimitCoordinator } from './rate-limits.js';
+import type { FailureReason } from '../machines/types.js';
+import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
 import type { Score } from './score/types.js';
 import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
 
-type InboxEvent = MusicianReport | TimerFiring | { kind: 'wake'; job: Job };
+type InboxEvent =
+  | MusicianReport
+  | TimerFiring
+  /** Plan again (a pacing gap passed, a gate changed). */
+  | { kind: 'wake'; job?: Job }
+  /** Work that must happen inside a turn, posted from a timer or a callback. */
+  | { kind: 'call'; work: () => void };
 
 /**
  * Owns every registered job and the actors of their sheets. All changes go through one
@@ -48,8 +58,8 @@ export class Conductor {
   private jobOrder: Job[] = [];
   private rotation = 0;
   private readonly attempts: AttemptsInFlight;
-  /** Rate limits and circuit breakers, as the planner sees them. */
-  private readonly gates = new Map<string, Gate>();
+  /** Rate limits and circuit breakers, folded into what the planner may dispatch. */
+  private readonly instrumentGates: InstrumentGates;
   private plan: DispatchPlan | undefined;
   private readonly actor: Actor<typeof conductorMachine>;
 
@@ -73,6 +83,16 @@ export class Conductor {
       wake: () => void (this.dirty = true),
     };
     this.sheets = new SheetDriver(host);
+    this.instrumentGates = new InstrumentGates({
+      clock: this.clock,
+      bus: this.bus,
+      circuitOpened: (instrument) => this.inbox.post({ kind: 'call', work: () => this.moveOff(instrument) }),
+      limitLifted: (instrument, model) => this.inbox.post({ kind: 'call', work: () => this.liftWaiting(instrument, model) }),
+      wake: () => {
+        this.dirty = true;
+        this.inbox.post({ kind: 'wake' });
+      },
+    });
     this.attempts = new AttemptsInFlight({
       clock: this.clock,
       bus: this.bus,
@@ -264,6 +284,7 @@ export class Conductor {
         // The store may already be closed by its owner; the lock then dies with the process.
       }
     }
+    this.instrumentGates.dispose();
     this.actor.send({ type: 'DRAINED' });
     this.actor.stop();
     this.inbox.close();
@@ -296,8 +317,12 @@ export class Conductor {
 
   private handle(event: InboxEvent): void {
     if (event.kind === 'wake') {
-      event.job.pacingTimer = undefined;
+      if (event.job) event.job.pacingTimer = undefined;
       this.dirty = true;
+      return;
+    }
+    if (event.kind === 'call') {
+      event.work();
       return;
     }
     const { job, record } = event;
@@ -347,7 +372,7 @@ export class Conductor {
       instrumentInFlight: this.attempts.occupancy.byInstrument,
       modelInFlight: this.attempts.occupancy.byModel,
       jobs: this.rotatedJobs(),
-      gates: this.gates,
+      gates: this.instrumentGates.gates,
       now: this.clock.now(),
     };
   }
@@ -370,7 +395,10 @@ export class Conductor {
     const launches: Launch[] = [];
     for (const ref of plan.dispatch) {
       const job = this.jobs.get(ref.jobId)!;
-      launches.push(this.attempts.prepare(job, job.sheets[ref.sheet]!));
+      const launch = this.attempts.prepare(job, job.sheets[ref.sheet]!);
+      const name = launch.attempt.instrument;
+      if (this.instrumentGates.gates.get(name)?.allows === 'one') this.instrumentGates.probeStarted(name);
+      launches.push(launch);
     }
     this.flushAll();
     for (const launch of launches) {
@@ -400,12 +428,60 @@ export class Conductor {
     }
   }
 
+  /** A circuit opened: ready sheets of that instrument that have a fallback move on to it. */
+  private moveOff(instrument: string): void {
+    const error = `the circuit of instrument "${instrument}" is open`;
+    for (const job of this.jobOrder) {
+      for (const queue of [...job.readyQueues.values()]) {
+        if (queue.instrument !== instrument) continue;
+        for (const index of [...queue.sheets]) this.sheets.send(job, job.sheets[index]!, { type: 'UNAVAILABLE', error });
+      }
+    }
+  }
+
+  /** A rate limit ended: the sheets waiting on it go back to ready, in every job. */
+  private liftWaiting(instrument: string, model: string | undefined): void {
+    for (const job of this.jobOrder) {
+      for (const record of [...job.waiting]) {
+        const current = job.instrumentOf(record);
+        if (current.name !== instrument || (model !== undefined && current.model !== model)) continue;
+        this.sheets.send(job, record, { type: 'LIMIT_CLEARED' });
+      }
+    }
+  }
+
+  /** The process-wide rate limits: report, query, clear (waiting sheets go back to ready). */
+  get rateLimits(): RateLimitCoordinator {
+    return this.instrumentGates.rateLimits;
+  }
+
+  /** The state of an instrument's circuit breaker (`closed` when it has none). */
+  breakerState(instrument: string): 'closed' | 'open' | 'halfOpen' {
+    return this.instrumentGates.breakerState(instrument);
+  }
+
   /** An attempt ended: count its cost, let the sheet decide, and pause a job past its budget. */
   private settle(job: Job, record: SheetRecord, attempt: LiveAttempt, outcome: AttemptOutcome): void {
     const now = this.clock.now();
-    const scan = { costUsd: outcome.costUsd, rateLimitWaitMs: outcome.rateLimitedS === undefined ? undefined : outcome.rateLimitedS * 1000 };
+    const spec = job.score.instruments[attempt.instrument];
+    const scan = scanOutcome(outcome, {
+      ...(spec?.rateLimit ? { rateLimit: spec.rateLimit } : {}),
+      ...(spec?.costPattern ? { costPattern: spec.costPattern } : {}),
+    });
     const budgetUsd = record.stage.spec.budgetUsd;
-    const settled = settleAttempt(outcome, attempt, scan, { spentUsd: record.costUsd, budgetUsd, passRate: 1 }, now, this.random());
+    const passRate = outcome.validation?.passRate ?? 1;
+    if (outcome.validation) record.failedValidations = outcome.validation.failed;
+    const settled = settleAttempt(outcome, attempt, scan, { spentUsd: record.costUsd, budgetUsd, passRate }, now, this.random());
+    const event = settled.event;
+    if (event.type === 'RATE_LIMITED') {
+      // The limit is the instrument's, in every job: a later report never shortens it.
+      const until = this.instrumentGates.reportRateLimit(attempt.instrument, event.waitMs, { jobId: job.jobId, sheetId: record.id });
+      settled.event = { ...event, waitMs: Math.max(0, until - now) };
+    } else if (event.type === 'FAILED' && EXECUTION_FAILURES.has(event.reason)) {
+      this.instrumentGates.executionFailed(attempt.instrument, spec?.circuitBreaker);
+    } else if (event.type === 'SUCCEEDED' && event.passRate >= 1) {
+      this.instrumentGates.executionSucceeded(attempt.instrument);
+    }
     record.costUsd += settled.costUsd;
     job.spentUsd += settled.costUsd;
     if (outcome.status === 'success') {
@@ -426,3 +502,6 @@ export class Conductor {
     return job;
   }
 }
+
+/** Failures that say the instrument itself is in trouble: what a circuit breaker counts. */
+const EXECUTION_FAILURES: ReadonlySet<FailureReason> = new Set(['failed', 'crashed', 'timeout', 'unavailable']);

@@ -16,6 +16,11 @@ export type BatonEvent =
   | { type: 'job.completed'; jobId: string; at: number }
   | { type: 'job.failed'; jobId: string; failed: number; skipped: number; at: number }
   | { type: 'job.cancelled'; jobId: string; at: number }
+  | { type: 'rate_limit.active'; instrument: string; model?: string; untilMs: number; at: number }
+  | { type: 'rate_limit.cleared'; instrument: string; model?: string; at: number }
+  | { type: 'circuit.open'; instrument: string; reopenAt: number; at: number }
+  | { type: 'circuit.half_open'; instrument: string; at: number }
+  | { type: 'circuit.closed'; instrument: string; at: number }
   | (SheetEventBase & {
       type: 'sheet.dispatched';
       attempt: number;

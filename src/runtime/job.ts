@@ -47,6 +47,8 @@ export class SheetRecord {
   costUsd = 0;
   /** Share of validations passed by the last successful attempt. */
   passRate = 1;
+  /** Validations the last attempt failed; a completion attempt is told about them. */
+  failedValidations: string[] = [];
   /** What dependents see of this sheet once it completed. */
   outputFile: string | undefined = undefined;
   output: unknown = undefined;
@@ -151,6 +153,8 @@ export class Job implements JobView {
     return this.score.pacingMs;
   }
 
+  /** Sheets in `waiting`, to lift them when their instrument's rate limit ends. */
+  readonly waiting = new Set<SheetRecord>();
   /** What every attempt of this job cost so far. */
   spentUsd = 0;
   /** The job's budget; starts as the score's `budget_usd`, may be raised while it runs. */

@@ -60,9 +60,19 @@ export class SheetDriver {
     const fromIndex = record.instrumentIndex;
     record.instrumentIndex = context.instrumentIndex;
     job.checkpoint?.sheetChanged(record);
-    if (after === before) return;
+    if (after === before) {
+      // Still ready, but on the next instrument of its chain (its own circuit opened).
+      if (fromIndex !== record.instrumentIndex && (after === 'ready' || after === 'completion')) {
+        const from = job.instrumentAt(record, fromIndex);
+        job.readyQueues.get(modelKey(from.name, from.model))?.sheets.delete(record.index);
+        this.entered(job, record, before, fromIndex);
+      }
+      return;
+    }
     record.state = after;
     job.recount(before, after);
+    if (before === 'waiting') job.waiting.delete(record);
+    else if (after === 'waiting') job.waiting.add(record);
     this.entered(job, record, before, fromIndex);
   }
 
@@ -162,6 +172,7 @@ export class SheetDriver {
     record.instrumentIndex = context.instrumentIndex;
     job.recount(record.state, state);
     record.state = state;
+    if (state === 'waiting') job.waiting.add(record);
     job.checkpoint?.sheetChanged(record);
     this.entered(job, record, 'pending', record.instrumentIndex);
   }

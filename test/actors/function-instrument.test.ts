@@ -39,7 +39,7 @@ describe('function instrument', () => {
     });
     await instrument.run(request, controller.signal, countingHooks());
     expect(seen).toEqual({
-      sheet: { id: 'analyze.2', attempt: 3, mode: 'completion', fan: { index: 2, count: 3 } },
+      sheet: { id: 'analyze.2', attempt: 3, mode: 'completion', fan: { index: 2, count: 3 }, failedValidations: [] },
       workspace: request.workspace,
       model: 'fast',
       vars: { region: 'eu' },

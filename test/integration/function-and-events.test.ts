@@ -69,7 +69,7 @@ function writeScore(yaml: string): string {
 }
 
 interface Seen {
-  sheet: { id: string; attempt: number; mode: string; fan: { index: number; count: number } };
+  sheet: { id: string; attempt: number; mode: string; fan: { index: number; count: number }; failedValidations: string[] };
   workspace: string;
   vars: Record<string, string>;
   deps: Record<string, { output?: unknown; output_file?: string }>;
@@ -114,7 +114,7 @@ sheets:
 
     const first = seen('first');
     expect(first).toEqual({
-      sheet: { id: 'first', attempt: 1, mode: 'normal', fan: { index: 1, count: 1 } },
+      sheet: { id: 'first', attempt: 1, mode: 'normal', fan: { index: 1, count: 1 }, failedValidations: [] },
       workspace,
       vars: { greeting: 'hello' },
       deps: {},
@@ -124,7 +124,13 @@ sheets:
 
     for (const index of [1, 2]) {
       const member = seen(`fan.${index}`);
-      expect(member.sheet).toEqual({ id: `fan.${index}`, attempt: 1, mode: 'normal', fan: { index, count: 2 } });
+      expect(member.sheet).toEqual({
+        id: `fan.${index}`,
+        attempt: 1,
+        mode: 'normal',
+        fan: { index, count: 2 },
+        failedValidations: [],
+      });
       expect(member.vars).toEqual({ greeting: 'hi', n: '3' });
       expect(member.depIds).toEqual(['first']);
       expect(member.deps).toEqual({ first: { output: { by: 'first', greeting: 'hello' } } });
@@ -186,7 +192,7 @@ describe('integration: events of a real run', () => {
     expect(result.outcome).toBe('completed');
     await flushEvents();
 
-    const mine = events.filter((e) => e.jobId === id);
+    const mine = events.filter((e) => 'jobId' in e && e.jobId === id);
     expect(mine.map((e) => [e.type, 'sheetId' in e ? e.sheetId : '-'])).toEqual([
       ['job.started', '-'],
       ['sheet.dispatched', 'a'],

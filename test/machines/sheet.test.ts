@@ -183,6 +183,20 @@ describe('sheet machine', () => {
     expect(s.context.reason).toBe('budget');
     expect(s.context.attempts).toBe(1);
   });
+
+  it('moves a ready sheet to its fallback when its instrument is unavailable, and stays when it has none', () => {
+    const moved = sheet({ fallbacks: 1 }).send({ type: 'DEPS_MET' }, { type: 'UNAVAILABLE', error: 'circuit open' });
+    expect(moved.value).toBe('ready');
+    expect(moved.context).toMatchObject({ instrumentIndex: 1, reason: 'unavailable', lastError: 'circuit open' });
+    const stays = sheet({ fallbacks: 0 }).send({ type: 'DEPS_MET' }, { type: 'UNAVAILABLE', error: 'circuit open' });
+    expect(stays.context.instrumentIndex).toBe(0);
+  });
+
+  it('skips the retries of a program that cannot start when a fallback exists', () => {
+    const s = sheet({ maxAttempts: 5, fallbacks: 1 }).send({ type: 'DEPS_MET' }, { type: 'DISPATCH' }, { ...FAIL, reason: 'unavailable' });
+    expect(s.value).toBe('ready');
+    expect(s.context.instrumentIndex).toBe(1);
+  });
 });
 
 describe('backoff', () => {

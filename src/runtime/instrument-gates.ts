@@ -1,0 +1,163 @@
+import type { Subscription } from 'rxjs';
+import { createActor, type Actor } from 'xstate';
+import { breakerAllows, breakerMachine, type BreakerEvent } from '../machines/breaker.js';
+import type { Clock } from './clock.js';
+import type { EventBus } from './event-bus.js';
+import { modelKey, type Gate } from './plan-dispatch.js';
+import { RateLimitCoordinator, type RateLimitChange, type RateLimitSource } from './rate-limits.js';
+import type { CircuitBreakerSpec } from './score/types.js';
+
+export interface InstrumentGatesHost {
+  readonly clock: Clock;
+  readonly bus: EventBus;
+  /** A circuit opened: sheets of that instrument with a fallback should move on. */
+  circuitOpened(instrument: string): void;
+  /** A rate limit ended (expired or cleared): waiting sheets of it go back to ready. */
+  limitLifted(instrument: string, model: string | undefined): void;
+  /** Something the planner reads changed. */
+  wake(): void;
+}
+
+/**
+ * What may be dispatched to each instrument, across every job: its rate limits (one
+ * coordinator for the process) and its circuit breaker (one machine per instrument),
+ * folded into the gates `planDispatch` reads. Timers (limit expiry, breaker cool-down) run
+ * on the conductor's clock.
+ */
+export class InstrumentGates {
+  readonly gates = new Map<string, Gate>();
+  readonly rateLimits: RateLimitCoordinator;
+  private readonly breakers = new Map<string, Actor<typeof breakerMachine>>();
+  private readonly cooldowns = new Map<string, Subscription>();
+  private expiry: Subscription | undefined;
+
+  constructor(private readonly host: InstrumentGatesHost) {
+    this.rateLimits = new RateLimitCoordinator(host.clock);
+    this.rateLimits.onChange((change) => this.limitChanged(change));
+  }
+
+  /** Reports a rate limit; returns when it lifts (a later report never shortens it). */
+  reportRateLimit(instrument: string, waitMs: number, source: RateLimitSource): number {
+    return this.rateLimits.report(instrument, waitMs, source).until;
+  }
+
+  /** An attempt of `instrument` failed to execute (rate limits and partial validations excluded). */
+  executionFailed(instrument: string, spec: CircuitBreakerSpec | undefined): void {
+    this.breaker(instrument, spec)?.send({ type: 'FAILURE', at: this.host.clock.now() });
+  }
+
+  executionSucceeded(instrument: string): void {
+    this.breakers.get(instrument)?.send({ type: 'SUCCESS' });
+  }
+
+  /** The one probe of a half-open circuit was dispatched. */
+  probeStarted(instrument: string): void {
+    this.breakers.get(instrument)?.send({ type: 'PROBE_STARTED' });
+  }
+
+  breakerState(instrument: string): 'closed' | 'open' | 'halfOpen' {
+    return (this.breakers.get(instrument)?.getSnapshot().value as 'closed' | 'open' | 'halfOpen' | undefined) ?? 'closed';
+  }
+
+  dispose(): void {
+    this.expiry?.unsubscribe();
+    for (const timer of this.cooldowns.values()) timer.unsubscribe();
+    for (const actor of this.breakers.values()) actor.stop();
+  }
+
+  private breaker(instrument: string, spec: CircuitBreakerSpec | undefined): Actor<typeof breakerMachine> | undefined {
+    let actor = this.breakers.get(instrument);
+    if (actor === undefined && spec !== undefined) {
+      actor = createActor(breakerMachine, { input: { failures: spec.failures, cooldownMs: spec.cooldownMs } });
+      let last = 'closed';
+      actor.subscribe((snapshot) => {
+        const state = snapshot.value as string;
+        const changed = state !== last;
+        last = state;
+        this.breakerChanged(instrument, changed);
+      });
+      actor.start();
+      this.breakers.set(instrument, actor);
+    }
+    return actor;
+  }
+
+  private breakerChanged(instrument: string, changed: boolean): void {
+    const actor = this.breakers.get(instrument)!;
+    const snapshot = actor.getSnapshot();
+    const at = this.host.clock.now();
+    this.refresh(instrument);
+    if (!changed) return;
+    const { bus } = this.host;
+    if (snapshot.value === 'open') {
+      this.cooldowns.get(instrument)?.unsubscribe();
+      const reopenAt = snapshot.context.reopenAt ?? at;
+      this.cooldowns.set(
+        instrument,
+        this.host.clock.schedule(() => this.cooldownElapsed(instrument), Math.max(0, reopenAt - at)),
+      );
+      if (bus.observed) bus.emit({ type: 'circuit.open', instrument, reopenAt, at });
+      this.host.circuitOpened(instrument);
+    } else if (snapshot.value === 'halfOpen') {
+      if (bus.observed) bus.emit({ type: 'circuit.half_open', instrument, at });
+    } else if (bus.observed) {
+      bus.emit({ type: 'circuit.closed', instrument, at });
+    }
+  }
+
+  private cooldownElapsed(instrument: string): void {
+    this.cooldowns.delete(instrument);
+    this.breakers.get(instrument)?.send({ type: 'COOLDOWN_ELAPSED' } satisfies BreakerEvent);
+    this.host.wake();
+  }
+
+  private limitChanged(change: RateLimitChange): void {
+    const at = this.host.clock.now();
+    const { bus } = this.host;
+    if (change.type === 'active') {
+      const { instrument, model, until } = change.limit;
+      this.refresh(instrument, model);
+      if (bus.observed) bus.emit({ type: 'rate_limit.active', instrument, ...(model ? { model } : {}), untilMs: until, at });
+    } else {
+      this.refresh(change.instrument, change.model);
+      if (bus.observed) {
+        bus.emit({ type: 'rate_limit.cleared', instrument: change.instrument, ...(change.model ? { model: change.model } : {}), at });
+      }
+      this.host.limitLifted(change.instrument, change.model);
+    }
+    this.scheduleExpiry();
+  }
+
+  /** One timer for the earliest expiry; `prune` then announces what ended. */
+  private scheduleExpiry(): void {
+    this.expiry?.unsubscribe();
+    this.expiry = undefined;
+    const next = this.rateLimits.nextExpiry();
+    if (next === undefined) return;
+    this.expiry = this.host.clock.schedule(() => {
+      this.expiry = undefined;
+      this.rateLimits.prune();
+      this.scheduleExpiry();
+    }, Math.max(0, next - this.host.clock.now()));
+  }
+
+  /** Recomputes the gate of an instrument (or one model of it) from its limit and breaker. */
+  private refresh(instrument: string, model?: string): void {
+    if (model !== undefined) {
+      const key = modelKey(instrument, model);
+      if (this.rateLimits.isRateLimited(instrument, model).limited && !this.rateLimits.isRateLimited(instrument).limited) {
+        this.gates.set(key, { allows: 'none', reason: 'rate_limited' });
+      } else {
+        this.gates.delete(key);
+      }
+    }
+    const limited = this.rateLimits.isRateLimited(instrument).limited;
+    const actor = this.breakers.get(instrument);
+    const allows = actor === undefined ? 'any' : breakerAllows(actor.getSnapshot());
+    if (limited) this.gates.set(instrument, { allows: 'none', reason: 'rate_limited' });
+    else if (allows === 'none') this.gates.set(instrument, { allows: 'none', reason: 'circuit_open' });
+    else if (allows === 'one') this.gates.set(instrument, { allows: 'one', reason: 'circuit_probe' });
+    else this.gates.delete(instrument);
+    this.host.wake();
+  }
+}
