@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { resumeCommand, runCommand, validateCommand } from './run-command.js';
 import { statusCommand } from './status-command.js';
+import { decideCommand } from './decide-command.js';
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -47,6 +48,16 @@ function program(): Command {
     .option('--json', 'print the status as JSON')
     .action(async (score: string, flags: { json?: boolean }) => {
       process.exitCode = await statusCommand(score, flags);
+    });
+
+  cli
+    .command('decide')
+    .description('resolve a fermata in the checkpoint: retry, skip, fail, or accept (completed)')
+    .argument('<score>', 'score file (YAML or JSON)')
+    .argument('<sheet>', 'id of the sheet held at a fermata')
+    .argument('<decision>', 'retry | skip | fail | accept')
+    .action(async (score: string, sheet: string, decision: string) => {
+      process.exitCode = await decideCommand(score, sheet, decision);
     });
 
   cli

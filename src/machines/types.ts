@@ -50,4 +50,6 @@ export interface BackoffPolicy {
 
 export type DependencyFailurePolicy = 'skip' | 'fail';
 
-export type FermataDecision = 'retry' | 'skip' | 'fail' | 'accept';
+export const FERMATA_DECISIONS = ['retry', 'skip', 'fail', 'accept'] as const;
+
+export type FermataDecision = (typeof FERMATA_DECISIONS)[number];
