@@ -51,6 +51,9 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
       cost += sheet.costUsd;
     }
     const running = holder !== undefined && alive !== false ? { pid: holder.pid, host: holder.host, since: holder.acquiredAt } : null;
+    const now = Date.now();
+    const rateLimits = (job.policies?.rateLimits ?? []).filter((limit) => limit.until > now);
+    const breakers = (job.policies?.breakers ?? []).filter((breaker) => breaker.state !== 'closed');
     if (flags.json) {
       const document = {
         job: job.name,
@@ -61,6 +64,8 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
         updatedAt: job.updatedAt,
         costUsd: cost,
         counts,
+        rateLimits: rateLimits.map((l) => ({ instrument: l.instrument, ...(l.model ? { model: l.model } : {}), until: l.until, remainingMs: l.until - now })),
+        breakers: breakers.map((b) => ({ instrument: b.instrument, state: b.state })),
         sheets: sheets.map((s) => sheetJson(s)),
       };
       process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -72,6 +77,8 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
     const lines = [
       `${job.name}: ${job.outcome ?? job.state}, ${where}`,
       SHEET_STATES.filter((s) => counts[s] > 0).map((s) => `${s} ${counts[s]}`).join(' · ') + (cost > 0 ? ` · cost $${cost.toFixed(4)}` : ''),
+      ...rateLimits.map((l) => `rate-limited: ${l.instrument}${l.model ? `/${l.model}` : ''} for another ${Math.ceil((l.until - now) / 1000)}s`),
+      ...breakers.map((b) => `circuit ${b.state === 'open' ? 'open' : 'half-open'}: ${b.instrument}`),
       ...sheets.map(
         (s) =>
           `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} attempts ${String(s.dispatches).padStart(2)}` +

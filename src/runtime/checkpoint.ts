@@ -1,7 +1,7 @@
 import type { AttemptOutcome } from '../actors/instrument.js';
 import type { Job, LiveAttempt, SheetRecord } from './job.js';
 import { fingerprintOf } from './fingerprint.js';
-import type { AttemptRow, CheckpointStore, JobRow, SheetRow } from './store/types.js';
+import type { AttemptRow, CheckpointStore, JobRow, PolicyState, SheetRow } from './store/types.js';
 
 /**
  * Collects what a turn changed in one job and writes it in one transaction. The conductor
@@ -11,6 +11,8 @@ export class Checkpointer {
   private readonly dirtySheets = new Set<SheetRecord>();
   private readonly dirtyAttempts = new Set<AttemptRow>();
   private jobDirty = true;
+  /** The instrument-wide state to record with the job (rate limits, breakers). */
+  policies: (() => PolicyState) | undefined = undefined;
   private readonly createdAt: number;
 
   constructor(
@@ -116,6 +118,7 @@ export class Checkpointer {
       pauseReasons: [...job.pauseReasons],
       budgetUsd: job.score.budgetUsd ?? null,
       outcome: job.outcome ?? null,
+      ...(this.policies !== undefined ? { policies: this.policies() } : {}),
       createdAt: this.createdAt,
       updatedAt: now,
     };

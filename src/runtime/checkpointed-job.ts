@@ -8,7 +8,7 @@ import { stopOrphans } from './orphans.js';
 import { restoreJob, type Revival } from './restore.js';
 import type { Score } from './score/types.js';
 import type { StageRuntime } from './job.js';
-import type { CheckpointStore, LockOwner } from './store/types.js';
+import type { CheckpointStore, LockOwner, PolicyState } from './store/types.js';
 import { processStartTime } from './process-identity.js';
 
 function lockOwner(): LockOwner {
@@ -34,7 +34,7 @@ export function jobFromCheckpoint(
   score: Score,
   options: { store: CheckpointStore; force?: boolean; instruments?: InstrumentOverrides },
   now: number,
-): { job: Job; revive: Revival[]; release: StageRuntime[] } {
+): { job: Job; revive: Revival[]; release: StageRuntime[]; policies: PolicyState | undefined } {
   const { store } = options;
   const stored = store.loadJob();
   if (stored === undefined) throw new CheckpointEmptyError(store.location);
@@ -57,5 +57,5 @@ export function jobFromCheckpoint(
     if (job.pauseReasons.size === 0 && job.state === 'paused') job.state = 'running';
   }
   job.checkpoint.allChanged(job);
-  return { job, revive, release };
+  return { job, revive, release, policies: stored.policies };
 }

@@ -92,6 +92,9 @@ export class Conductor {
         this.dirty = true;
         this.inbox.post({ kind: 'wake' });
       },
+      policyChanged: () => {
+        for (const job of this.jobOrder) job.checkpoint?.jobChanged();
+      },
     });
     this.attempts = new AttemptsInFlight({
       clock: this.clock,
@@ -132,7 +135,8 @@ export class Conductor {
    */
   restore(score: Score, options: RestoreOptions): string {
     if (this.shuttingDown || this.closed) throw new ConductorClosedError();
-    const { job, revive, release } = jobFromCheckpoint(score, options, this.clock.now());
+    const { job, revive, release, policies } = jobFromCheckpoint(score, options, this.clock.now());
+    this.instrumentGates.restore(policies);
     for (const { record, state, context } of revive) this.sheets.revive(job, record, state, context);
     for (const stage of job.stages) if (stage.doomed) this.sheets.doom(job, stage);
     this.adopt(job, release);
@@ -140,6 +144,10 @@ export class Conductor {
   }
 
   private adopt(job: Job, release: Iterable<StageRuntime>): void {
+    if (job.checkpoint !== undefined) {
+      const names = Object.keys(job.score.instruments);
+      job.checkpoint.policies = () => this.instrumentGates.stateFor(names);
+    }
     // Every instrument, a function included, is promised an existing workspace.
     mkdirSync(job.score.workspace, { recursive: true });
     this.jobs.set(job.jobId, job);

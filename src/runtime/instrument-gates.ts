@@ -1,11 +1,12 @@
 import type { Subscription } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
-import { breakerAllows, breakerMachine, type BreakerEvent } from '../machines/breaker.js';
+import { breakerAllows, breakerMachine, type BreakerContext, type BreakerEvent } from '../machines/breaker.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './event-bus.js';
 import { modelKey, type Gate } from './plan-dispatch.js';
 import { RateLimitCoordinator, type RateLimitChange, type RateLimitSource } from './rate-limits.js';
 import type { CircuitBreakerSpec } from './score/types.js';
+import type { BreakerRow, PolicyState, RateLimitRow } from './store/types.js';
 
 export interface InstrumentGatesHost {
   readonly clock: Clock;
@@ -14,6 +15,8 @@ export interface InstrumentGatesHost {
   circuitOpened(instrument: string): void;
   /** A rate limit ended (expired or cleared): waiting sheets of it go back to ready. */
   limitLifted(instrument: string, model: string | undefined): void;
+  /** A limit or a breaker changed: the checkpoints of the jobs should record it. */
+  policyChanged(): void;
   /** Something the planner reads changed. */
   wake(): void;
 }
@@ -65,21 +68,84 @@ export class InstrumentGates {
     for (const actor of this.breakers.values()) actor.stop();
   }
 
+  /** The limits and breakers of some instruments, for a job's checkpoint. */
+  stateFor(instruments: Iterable<string>): PolicyState {
+    const names = new Set(instruments);
+    const rateLimits: RateLimitRow[] = this.rateLimits
+      .activeLimits()
+      .filter((limit) => names.has(limit.instrument))
+      .map((limit) => ({
+        instrument: limit.instrument,
+        model: limit.model ?? null,
+        until: limit.until,
+        reportedAt: limit.reportedAt,
+        jobId: limit.source.jobId,
+        sheetId: limit.source.sheetId,
+      }));
+    const breakers: BreakerRow[] = [];
+    for (const [instrument, actor] of this.breakers) {
+      if (!names.has(instrument)) continue;
+      const snapshot = actor.getSnapshot();
+      breakers.push({ instrument, state: snapshot.value as BreakerRow['state'], context: snapshot.context });
+    }
+    return { rateLimits, breakers };
+  }
+
+  /**
+   * Brings back what a checkpoint knew: limits still in force, and breakers with their
+   * cool-down deadlines. A probe that was in flight died with the previous process, so a
+   * half-open breaker lets a new one through. What this conductor already knows wins.
+   */
+  restore(state: PolicyState | undefined): void {
+    if (state === undefined) return;
+    const now = this.host.clock.now();
+    for (const limit of state.rateLimits) {
+      if (limit.until <= now) continue;
+      this.rateLimits.report(limit.instrument, limit.until - now, {
+        jobId: limit.jobId,
+        sheetId: limit.sheetId,
+        ...(limit.model !== null ? { model: limit.model } : {}),
+      });
+    }
+    for (const row of state.breakers) {
+      if (this.breakers.has(row.instrument)) continue;
+      const context = { ...(row.context as BreakerContext), probeInFlight: false };
+      const actor = createActor(breakerMachine, {
+        snapshot: breakerMachine.resolveState({ value: row.state, context }),
+        input: { failures: context.failures, cooldownMs: context.baseCooldownMs },
+      });
+      this.adopt(row.instrument, actor, row.state);
+      if (row.state === 'open') this.scheduleCooldown(row.instrument, context.reopenAt ?? now);
+      this.refresh(row.instrument);
+    }
+  }
+
   private breaker(instrument: string, spec: CircuitBreakerSpec | undefined): Actor<typeof breakerMachine> | undefined {
     let actor = this.breakers.get(instrument);
     if (actor === undefined && spec !== undefined) {
       actor = createActor(breakerMachine, { input: { failures: spec.failures, cooldownMs: spec.cooldownMs } });
-      let last = 'closed';
-      actor.subscribe((snapshot) => {
-        const state = snapshot.value as string;
-        const changed = state !== last;
-        last = state;
-        this.breakerChanged(instrument, changed);
-      });
-      actor.start();
-      this.breakers.set(instrument, actor);
+      this.adopt(instrument, actor, 'closed');
     }
     return actor;
+  }
+
+  private adopt(instrument: string, actor: Actor<typeof breakerMachine>, initial: string): void {
+    // Registered before `start()`, which already delivers the first snapshot.
+    this.breakers.set(instrument, actor);
+    let last = initial;
+    actor.subscribe((snapshot) => {
+      const state = snapshot.value as string;
+      const changed = state !== last;
+      last = state;
+      this.breakerChanged(instrument, changed);
+    });
+    actor.start();
+  }
+
+  private scheduleCooldown(instrument: string, reopenAt: number): void {
+    this.cooldowns.get(instrument)?.unsubscribe();
+    const delay = Math.max(0, reopenAt - this.host.clock.now());
+    this.cooldowns.set(instrument, this.host.clock.schedule(() => this.cooldownElapsed(instrument), delay));
   }
 
   private breakerChanged(instrument: string, changed: boolean): void {
@@ -88,14 +154,11 @@ export class InstrumentGates {
     const at = this.host.clock.now();
     this.refresh(instrument);
     if (!changed) return;
+    this.host.policyChanged();
     const { bus } = this.host;
     if (snapshot.value === 'open') {
-      this.cooldowns.get(instrument)?.unsubscribe();
       const reopenAt = snapshot.context.reopenAt ?? at;
-      this.cooldowns.set(
-        instrument,
-        this.host.clock.schedule(() => this.cooldownElapsed(instrument), Math.max(0, reopenAt - at)),
-      );
+      this.scheduleCooldown(instrument, reopenAt);
       if (bus.observed) bus.emit({ type: 'circuit.open', instrument, reopenAt, at });
       this.host.circuitOpened(instrument);
     } else if (snapshot.value === 'halfOpen') {
@@ -112,6 +175,7 @@ export class InstrumentGates {
   }
 
   private limitChanged(change: RateLimitChange): void {
+    this.host.policyChanged();
     const at = this.host.clock.now();
     const { bus } = this.host;
     if (change.type === 'active') {

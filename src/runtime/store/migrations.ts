@@ -107,6 +107,13 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE lock ADD COLUMN pid_start TEXT;');
     },
   },
+  {
+    version: 4,
+    description: "rate limits and circuit breakers of the job's instruments",
+    up(db) {
+      db.exec('ALTER TABLE job ADD COLUMN policies TEXT; -- JSON (PolicyState), NULL for none');
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -30,6 +30,7 @@ import type {
   LockInfo,
   LockOwner,
   SheetRow,
+  PolicyState,
 } from './types.js';
 
 /** The checkpoint's file name inside a workspace. */
@@ -101,6 +102,7 @@ interface JobRecord {
   pause_reasons: string;
   budget_usd: number | null;
   outcome: string | null;
+  policies: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -158,6 +160,7 @@ const toJobRecord = (job: JobRow): JobRecord => ({
   pause_reasons: JSON.stringify(job.pauseReasons),
   budget_usd: job.budgetUsd,
   outcome: job.outcome,
+  policies: job.policies === undefined ? null : JSON.stringify(job.policies),
   created_at: job.createdAt,
   updated_at: job.updatedAt,
 });
@@ -170,6 +173,7 @@ const fromJobRecord = (r: JobRecord): JobRow => ({
   pauseReasons: JSON.parse(r.pause_reasons) as string[],
   budgetUsd: r.budget_usd,
   outcome: r.outcome as JobRow['outcome'],
+  ...(r.policies === null ? {} : { policies: JSON.parse(r.policies) as PolicyState }),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -260,6 +264,7 @@ const JOB_COLUMNS = [
   'pause_reasons',
   'budget_usd',
   'outcome',
+  'policies',
   'created_at',
   'updated_at',
 ] as const;

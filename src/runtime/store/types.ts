@@ -14,6 +14,30 @@ export interface JobFingerprint {
   stages: Array<{ id: string; fanOut: number | null; dependsOn: Array<{ stage: string; member: number | null }> }>;
 }
 
+/** A rate limit in force when the checkpoint was written (absolute `until`). */
+export interface RateLimitRow {
+  instrument: string;
+  model: string | null;
+  until: number;
+  reportedAt: number;
+  jobId: string;
+  sheetId: string;
+}
+
+/** A circuit breaker's machine state, to restore its cool-down deadline after a restart. */
+export interface BreakerRow {
+  instrument: string;
+  state: 'closed' | 'open' | 'halfOpen';
+  /** The breaker machine's context (JSON). */
+  context: unknown;
+}
+
+/** The instrument-wide state a job's sheets depend on, as the job last saw it. */
+export interface PolicyState {
+  rateLimits: RateLimitRow[];
+  breakers: BreakerRow[];
+}
+
 export interface JobRow {
   jobId: string;
   name: string;
@@ -22,6 +46,8 @@ export interface JobRow {
   pauseReasons: string[];
   budgetUsd: number | null;
   outcome: JobOutcome | null;
+  /** Rate limits and breakers of the job's instruments; absent in checkpoints before schema v4. */
+  policies?: PolicyState;
   createdAt: number;
   updatedAt: number;
 }
