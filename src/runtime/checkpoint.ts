@@ -78,6 +78,10 @@ export class Checkpointer {
     row.costUsd = costUsd > 0 || outcome.costUsd !== undefined ? costUsd : null;
     row.stdoutFile = outcome.stdoutFile ?? null;
     row.stderrFile = outcome.stderrFile ?? null;
+    if (outcome.validation !== undefined) {
+      const { passed, total, failed } = outcome.validation;
+      row.validation = { passed, total, failed };
+    }
     this.dirtyAttempts.add(row);
   }
 

@@ -109,9 +109,12 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    description: "rate limits and circuit breakers of the job's instruments",
+    description: "rate limits and circuit breakers of the job's instruments; validation results of attempts",
     up(db) {
-      db.exec('ALTER TABLE job ADD COLUMN policies TEXT; -- JSON (PolicyState), NULL for none');
+      db.exec(`
+        ALTER TABLE job ADD COLUMN policies TEXT;        -- JSON (PolicyState), NULL for none
+        ALTER TABLE attempts ADD COLUMN validation TEXT; -- JSON (the attempt's validation report)
+      `);
     },
   },
 ];

@@ -143,6 +143,7 @@ interface AttemptRecord {
   stderr_file: string | null;
   pid: number | null;
   pid_start: string | null;
+  validation: string | null;
 }
 
 interface LockRecord {
@@ -234,6 +235,7 @@ const toAttemptRecord = (a: AttemptRow): AttemptRecord => ({
   // Optional chaining guards rows built before these fields existed.
   pid: a.pid ?? null,
   pid_start: a.pidStart ?? null,
+  validation: a.validation === undefined || a.validation === null ? null : JSON.stringify(a.validation),
 });
 
 const fromAttemptRecord = (r: AttemptRecord): AttemptRow => ({
@@ -254,6 +256,7 @@ const fromAttemptRecord = (r: AttemptRecord): AttemptRow => ({
   stderrFile: r.stderr_file,
   pid: r.pid,
   pidStart: r.pid_start,
+  ...(r.validation === null ? {} : { validation: JSON.parse(r.validation) as AttemptRow['validation'] }),
 });
 
 const JOB_COLUMNS = [
@@ -303,6 +306,7 @@ const ATTEMPT_COLUMNS = [
   'stderr_file',
   'pid',
   'pid_start',
+  'validation',
 ] as const;
 
 /** `INSERT … ON CONFLICT(key) DO UPDATE SET` every other column: keeps the row's rowid (its order). */

@@ -98,6 +98,8 @@ export interface AttemptRow {
   pid: number | null;
   /** Start time of that process as the OS reports it, so a recycled pid is never killed. */
   pidStart: string | null;
+  /** What the sheet's validations said after this attempt succeeded. */
+  validation?: { passed: number; total: number; failed: string[] } | null;
 }
 
 /** Everything one inbox turn changed, written in one transaction. */
