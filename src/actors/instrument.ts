@@ -37,6 +37,8 @@ export interface AttemptOutcome {
   error?: string;
   /** The program could not be started at all (missing binary, not executable). */
   unavailable?: boolean;
+  /** The musician ended without the instrument reporting an outcome. */
+  stale?: boolean;
   exitCode?: number | null;
   signal?: string | null;
   stdoutFile?: string;

@@ -18,7 +18,7 @@ export function perform(
     return Promise.resolve(crashed(instrument, error));
   }
   return played.then(
-    (outcome) => (isOutcome(outcome) ? outcome : crashed(instrument, 'returned no outcome')),
+    (outcome) => (isOutcome(outcome) ? outcome : stale(instrument)),
     (error: unknown) => crashed(instrument, error),
   );
 }
@@ -29,6 +29,11 @@ function isOutcome(value: unknown): value is AttemptOutcome {
     value !== null &&
     ((value as AttemptOutcome).status === 'success' || (value as AttemptOutcome).status === 'failure')
   );
+}
+
+/** The attempt ended and nobody reported how: a synthetic failure, so the sheet moves on. */
+function stale(instrument: Instrument): AttemptOutcome {
+  return { status: 'failure', stale: true, error: `instrument "${instrument.name}" ended the attempt without reporting an outcome` };
 }
 
 function crashed(instrument: Instrument, error: unknown): AttemptOutcome {

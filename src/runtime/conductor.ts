@@ -512,4 +512,4 @@ export class Conductor {
 }
 
 /** Failures that say the instrument itself is in trouble: what a circuit breaker counts. */
-const EXECUTION_FAILURES: ReadonlySet<FailureReason> = new Set(['failed', 'crashed', 'timeout', 'unavailable']);
+const EXECUTION_FAILURES: ReadonlySet<FailureReason> = new Set(['failed', 'crashed', 'timeout', 'unavailable', 'stale']);

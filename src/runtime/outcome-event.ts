@@ -50,6 +50,7 @@ export function settleAttempt(
 function failureReason(outcome: AttemptOutcome, attempt: LiveAttempt): FailureReason {
   if (attempt.abortReason === 'timeout') return 'timeout';
   if (outcome.unavailable) return 'unavailable';
+  if (outcome.stale) return 'stale';
   if (outcome.signal) return 'crashed';
   return 'failed';
 }

@@ -262,4 +262,14 @@ describe('conductor', () => {
       expect(result.sheets[1]).toMatchObject({ state: 'skipped', reason: 'dependency' });
     });
   });
+
+  it('turns a musician that ends without an outcome into a stale failure, never a stuck sheet', async () => {
+    const clock = new VirtualClock();
+    const conductor = new Conductor({ clock });
+    const silent = { name: 'fn', kind: 'function' as const, run: async () => undefined as never };
+    const id = conductor.register(buildScore({ stages: [{ id: 'a', retries: 1 }] }), { instruments: { fn: silent } });
+    const result = await runToEnd(conductor, clock, id);
+    expect(result.sheets[0]).toMatchObject({ state: 'failed', reason: 'stale', attempts: 2 });
+    expect(result.sheets[0]!.lastError).toMatch(/without reporting an outcome/);
+  });
 });
