@@ -60,6 +60,7 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
         jobId: job.jobId,
         state: job.state,
         outcome: job.outcome,
+        pauseReasons: job.pauseReasons,
         running,
         updatedAt: job.updatedAt,
         costUsd: cost,

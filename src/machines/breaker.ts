@@ -45,6 +45,8 @@ export type BreakerEvent =
   | { type: 'COOLDOWN_ELAPSED' }
   /** The conductor dispatched the one half-open probe. */
   | { type: 'PROBE_STARTED' }
+  /** The probe ended without a verdict (rate-limited, cancelled, partly validated): offer another. */
+  | { type: 'PROBE_ENDED' }
   /** Manual close: forget every failure and opening. */
   | { type: 'RESET' };
 
@@ -149,6 +151,7 @@ export const breakerMachine = setup({
       // must not send it; `breakerAllows` answers 'none' then).
       on: {
         PROBE_STARTED: { guard: 'noProbeInFlight', actions: 'startProbe' },
+        PROBE_ENDED: { actions: assign({ probeInFlight: false }) },
         SUCCESS: { target: 'closed', actions: 'close' },
         FAILURE: { target: 'open', actions: 'trip' },
       },

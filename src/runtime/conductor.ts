@@ -81,6 +81,7 @@ export class Conductor {
       inspect: this.inspect,
       post: (event) => this.inbox.post(event),
       wake: () => void (this.dirty = true),
+      circuitOpen: (instrument) => this.instrumentGates.circuitOpen(instrument),
     };
     this.sheets = new SheetDriver(host);
     this.instrumentGates = new InstrumentGates({
@@ -281,7 +282,8 @@ export class Conductor {
         record.actor?.stop();
         record.actor = undefined;
       }
-      if (job.outcome === undefined || job.outcome === 'held') this.sheets.settle(job, 'interrupted');
+      // Held and paused jobs keep saying so in the checkpoint; only running ones were cut short.
+      if (job.outcome === undefined) this.sheets.settle(job, 'interrupted');
     }
     this.flushAll();
     for (const job of this.jobOrder) {
@@ -354,11 +356,13 @@ export class Conductor {
         return;
       case 'finished':
         if (this.attempts.release(job, event.attempt)) this.dirty = true;
-        if (record.attempt === event.attempt) {
-          record.attempt = undefined;
-          if (!this.shuttingDown && (record.state === 'dispatched' || record.state === 'running')) {
-            this.settle(job, record, event.attempt, event.outcome);
-          }
+        const current = record.attempt === event.attempt;
+        if (current) record.attempt = undefined;
+        if (current && !this.shuttingDown && (record.state === 'dispatched' || record.state === 'running')) {
+          this.settle(job, record, event.attempt, event.outcome);
+        } else if (event.attempt.probe) {
+          // A probe whose sheet was cancelled says nothing: another may go through.
+          this.instrumentGates.attemptEnded(event.attempt.instrument, 'none', true, undefined);
         }
         this.sheets.checkJob(job);
         return;
@@ -405,7 +409,10 @@ export class Conductor {
       const job = this.jobs.get(ref.jobId)!;
       const launch = this.attempts.prepare(job, job.sheets[ref.sheet]!);
       const name = launch.attempt.instrument;
-      if (this.instrumentGates.gates.get(name)?.allows === 'one') this.instrumentGates.probeStarted(name);
+      if (this.instrumentGates.gates.get(name)?.allows === 'one') {
+        launch.attempt.probe = true;
+        this.instrumentGates.probeStarted(name);
+      }
       launches.push(launch);
     }
     this.flushAll();
@@ -485,11 +492,14 @@ export class Conductor {
       // The limit is the instrument's, in every job: a later report never shortens it.
       const until = this.instrumentGates.reportRateLimit(attempt.instrument, event.waitMs, { jobId: job.jobId, sheetId: record.id });
       settled.event = { ...event, waitMs: Math.max(0, until - now) };
-    } else if (event.type === 'FAILED' && EXECUTION_FAILURES.has(event.reason)) {
-      this.instrumentGates.executionFailed(attempt.instrument, spec?.circuitBreaker);
-    } else if (event.type === 'SUCCEEDED' && event.passRate >= 1) {
-      this.instrumentGates.executionSucceeded(attempt.instrument);
     }
+    const verdict =
+      event.type === 'FAILED' && EXECUTION_FAILURES.has(event.reason)
+        ? 'failure'
+        : event.type === 'SUCCEEDED' && event.passRate >= 1
+          ? 'success'
+          : 'none';
+    this.instrumentGates.attemptEnded(attempt.instrument, verdict, attempt.probe === true, spec?.circuitBreaker);
     record.costUsd += settled.costUsd;
     job.spentUsd += settled.costUsd;
     if (outcome.status === 'success') {

@@ -44,13 +44,30 @@ export class InstrumentGates {
     return this.rateLimits.report(instrument, waitMs, source).until;
   }
 
-  /** An attempt of `instrument` failed to execute (rate limits and partial validations excluded). */
-  executionFailed(instrument: string, spec: CircuitBreakerSpec | undefined): void {
-    this.breaker(instrument, spec)?.send({ type: 'FAILURE', at: this.host.clock.now() });
+  /**
+   * An attempt on `instrument` ended. `verdict` says what it tells of the instrument's
+   * health: an execution `failure`, a full `success`, or `none` (rate-limited, partly
+   * validated, cancelled). A closed circuit counts every verdict; once it has opened, only
+   * the probe's verdict counts — an attempt started before the circuit opened says nothing
+   * about the instrument now — and a probe without a verdict frees the probe slot.
+   */
+  attemptEnded(
+    instrument: string,
+    verdict: 'success' | 'failure' | 'none',
+    probe: boolean,
+    spec: CircuitBreakerSpec | undefined,
+  ): void {
+    const actor = verdict === 'failure' ? this.breaker(instrument, spec) : this.breakers.get(instrument);
+    if (actor === undefined) return;
+    if (actor.getSnapshot().value !== 'closed' && !probe) return;
+    if (verdict === 'failure') actor.send({ type: 'FAILURE', at: this.host.clock.now() });
+    else if (verdict === 'success') actor.send({ type: 'SUCCESS' });
+    else if (probe) actor.send({ type: 'PROBE_ENDED' });
   }
 
-  executionSucceeded(instrument: string): void {
-    this.breakers.get(instrument)?.send({ type: 'SUCCESS' });
+  /** The circuit of `instrument` is open: nothing may be sent to it now. */
+  circuitOpen(instrument: string): boolean {
+    return this.breakerState(instrument) === 'open';
   }
 
   /** The one probe of a half-open circuit was dispatched. */

@@ -22,6 +22,8 @@ export interface LiveAttempt {
   readonly done: Promise<void>;
   /** Its checkpoint row, when the job has a store. */
   row: AttemptRow | undefined;
+  /** The one attempt a half-open circuit let through: only its verdict may close or reopen it. */
+  probe?: boolean;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface SheetDriverHost {
   post(event: TimerFiring): void;
   /** Something became dispatchable: plan again at the end of the turn. */
   wake(): void;
+  /** The instrument's circuit is open: ready sheets with a fallback should move on. */
+  circuitOpen(instrument: string): boolean;
 }
 
 export interface TimerFiring {
@@ -86,6 +88,10 @@ export class SheetDriver {
         const { name, model } = job.instrumentOf(record);
         job.queueFor(name, model).sheets.add(record.index);
         this.host.wake();
+        if (context.instrumentIndex < context.fallbacks && this.host.circuitOpen(name)) {
+          this.send(job, record, { type: 'UNAVAILABLE', error: `the circuit of instrument "${name}" is open` });
+          return;
+        }
         break;
       }
       case 'retry':

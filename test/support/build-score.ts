@@ -1,5 +1,12 @@
 import type { BackoffPolicy, DependencyFailurePolicy } from '../../src/machines/types.js';
-import type { InstrumentSpec, Score, StageSpec } from '../../src/runtime/score/types.js';
+import type {
+  CircuitBreakerSpec,
+  InstrumentSpec,
+  RateLimitSpec,
+  Score,
+  StageSpec,
+  ValidationSpec,
+} from '../../src/runtime/score/types.js';
 
 export interface StageDraft {
   id: string;
@@ -14,6 +21,22 @@ export interface StageDraft {
   onDependencyFailure?: DependencyFailurePolicy;
   escalate?: boolean;
   heal?: boolean;
+  /** Compiled validations (rarely useful with function instruments, which have no files). */
+  validations?: ValidationSpec[];
+  completionAttempts?: number;
+  /** Per-sheet cost cap. */
+  budgetUsd?: number;
+}
+
+export interface InstrumentDraft {
+  concurrency?: number;
+  models?: Record<string, { concurrency?: number }>;
+  fallback?: string[];
+  timeoutMs?: number;
+  /** Fields left out take SCORE.md's defaults (stderr, 60 s, 1 h). */
+  rateLimit?: Partial<RateLimitSpec>;
+  costPattern?: RegExp;
+  circuitBreaker?: CircuitBreakerSpec;
 }
 
 export interface ScoreDraft {
@@ -22,7 +45,7 @@ export interface ScoreDraft {
   pacingMs?: number;
   budgetUsd?: number;
   workspace?: string;
-  instruments?: Record<string, { concurrency?: number; models?: Record<string, { concurrency?: number }>; fallback?: string[]; timeoutMs?: number }>;
+  instruments?: Record<string, InstrumentDraft>;
   stages: StageDraft[];
 }
 
@@ -39,6 +62,19 @@ export function buildScore(draft: ScoreDraft): Score {
       fallback: d.fallback ?? [],
       ...(d.concurrency !== undefined ? { concurrency: d.concurrency } : {}),
       ...(d.timeoutMs !== undefined ? { timeoutMs: d.timeoutMs } : {}),
+      ...(d.rateLimit !== undefined
+        ? {
+            rateLimit: {
+              patterns: [],
+              streams: ['stderr' as const],
+              defaultWaitMs: 60_000,
+              maxWaitMs: 3_600_000,
+              ...d.rateLimit,
+            },
+          }
+        : {}),
+      ...(d.costPattern !== undefined ? { costPattern: d.costPattern } : {}),
+      ...(d.circuitBreaker !== undefined ? { circuitBreaker: d.circuitBreaker } : {}),
     };
   }
   const defaultInstrument = Object.keys(instruments)[0]!;
@@ -50,14 +86,15 @@ export function buildScore(draft: ScoreDraft): Score {
     instrument: s.instrument ?? defaultInstrument,
     ...(s.model !== undefined ? { model: s.model } : {}),
     args: [],
-    validations: [],
+    validations: s.validations ?? [],
     retries: s.retries ?? 0,
     backoff: { initialMs: 1000, factor: 2, maxMs: 60_000, jitter: 0, ...s.backoff },
     ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
     onDependencyFailure: s.onDependencyFailure ?? 'skip',
     escalate: s.escalate ?? false,
     heal: s.heal ?? false,
-    completionAttempts: 5,
+    completionAttempts: s.completionAttempts ?? 5,
+    ...(s.budgetUsd !== undefined ? { budgetUsd: s.budgetUsd } : {}),
     vars: {},
     dependsOn: (s.deps ?? []).map((dep) => {
       const whole = index.get(dep);
