@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import { abortedMessage } from './abort-reason.js';
 import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
 import { lastNonEmptyLine, readTail } from './output-tail.js';
-import { killGroupAndWait, signalGroup } from './process-group.js';
+import { killGroupAndWait } from './process-group.js';
+import { superviseProcess } from './supervise.js';
 
 export interface CommandInstrumentOptions {
   /** The instrument's name in the score. */
@@ -70,10 +71,6 @@ interface CommandConfig {
   killGraceMs: number;
 }
 
-type ProcessEnd =
-  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
-  | { kind: 'error'; error: NodeJS.ErrnoException };
-
 async function runAttempt(
   config: CommandConfig,
   request: AttemptRequest,
@@ -130,7 +127,11 @@ async function runAttempt(
   // The child holds its own copies of the descriptors now.
   const closing = closeQuietly(stdoutHandle, stderrHandle);
 
-  const { end, stopReason } = await superviseProcess(child, config.killGraceMs, signal, hooks);
+  const { end, stopReason } = await superviseProcess(child, {
+    killGraceMs: config.killGraceMs,
+    signal,
+    onSpawn: () => hooks.onStarted(child.pid !== undefined ? { pid: child.pid } : {}),
+  });
   await closing;
 
   if (end.kind === 'error') {
@@ -165,60 +166,6 @@ async function runAttempt(
     outcome.error = line === undefined ? base : `${base}: ${line}`;
   }
   return outcome;
-}
-
-interface Supervised {
-  end: ProcessEnd;
-  /** Set when baton stopped the attempt (abort, or a throwing hook): the failure's error text. */
-  stopReason: string | undefined;
-}
-
-/**
- * Waits for the child to end. When baton stops the attempt, SIGTERM goes to the child's group,
- * then SIGKILL after the grace period if the leader is still alive.
- */
-function superviseProcess(
-  child: ChildProcess,
-  killGraceMs: number,
-  signal: AbortSignal,
-  hooks: AttemptHooks,
-): Promise<Supervised> {
-  return new Promise<Supervised>((resolve) => {
-    let spawned = false;
-    let stopReason: string | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
-
-    const stop = (reason: string): void => {
-      if (stopReason !== undefined) return;
-      stopReason = reason;
-      const pid = child.pid;
-      if (pid === undefined) return; // never started: the 'error' event ends the wait
-      signalGroup(pid, 'SIGTERM');
-      graceTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), killGraceMs);
-    };
-    const onAbort = (): void => stop(abortedMessage(signal.reason));
-    const finish = (end: ProcessEnd): void => {
-      signal.removeEventListener('abort', onAbort);
-      if (graceTimer !== undefined) clearTimeout(graceTimer);
-      resolve({ end, stopReason });
-    };
-
-    child.once('spawn', () => {
-      spawned = true;
-      if (stopReason !== undefined) return;
-      try {
-        hooks.onStarted(child.pid !== undefined ? { pid: child.pid } : {});
-      } catch (err) {
-        stop(`onStarted hook failed: ${errorText(err)}`);
-      }
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      // After a successful spawn, errors (e.g. from signalling) are followed by 'exit'.
-      if (!spawned) finish({ kind: 'error', error });
-    });
-    child.once('exit', (code, exitSignal) => finish({ kind: 'exit', code, signal: exitSignal }));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { abortedMessage } from './abort-reason.js';
 import { cannotStartMessage, minimalEnv } from './command-instrument.js';
 import { lastNonEmptyLine } from './output-tail.js';
-import { killGroupAndWait, signalGroup } from './process-group.js';
+import { killGroupAndWait } from './process-group.js';
+import { superviseProcess } from './supervise.js';
 
 /** A sheet's validation with its templates rendered for one attempt. */
 export type RenderedValidation =
@@ -265,7 +266,11 @@ async function commandSucceeds(argv: readonly string[], options: RunValidationsO
   const stdout = collectTail(child.stdout);
   const stderr = collectTail(child.stderr);
 
-  const { end, stopReason } = await supervise(child, timeoutOf(options.commandTimeoutMs), signal);
+  const { end, stopReason } = await superviseProcess(child, {
+    killGraceMs: KILL_GRACE_MS,
+    timeoutMs: timeoutOf(options.commandTimeoutMs),
+    ...(signal !== undefined ? { signal } : {}),
+  });
   if (end.kind === 'error') {
     stdout.destroy();
     stderr.destroy();
@@ -281,54 +286,6 @@ async function commandSucceeds(argv: readonly string[], options: RunValidationsO
   const base = end.code !== null ? `exited with status ${end.code}` : `killed by ${end.signal ?? 'a signal'}`;
   const line = lastNonEmptyLine(stderr.text()) ?? lastNonEmptyLine(stdout.text());
   return fail(line === undefined ? base : `${base}: ${line}`);
-}
-
-type ProcessEnd =
-  | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
-  | { kind: 'error'; error: NodeJS.ErrnoException };
-
-/**
- * Waits for the command to end; on timeout or abort, SIGTERM goes to its group, then SIGKILL
- * after a grace period.
- */
-function supervise(
-  child: ChildProcess,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<{ end: ProcessEnd; stopReason: string | undefined }> {
-  return new Promise((resolvePromise) => {
-    let spawned = false;
-    let stopReason: string | undefined;
-    let graceTimer: NodeJS.Timeout | undefined;
-
-    const stop = (reason: string): void => {
-      if (stopReason !== undefined) return;
-      stopReason = reason;
-      const pid = child.pid;
-      if (pid === undefined) return; // never started: the 'error' event ends the wait
-      signalGroup(pid, 'SIGTERM');
-      graceTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
-    };
-    const onAbort = (): void => stop(abortedMessage(signal?.reason));
-    const timeoutTimer = setTimeout(() => stop(`timed out after ${timeoutMs} ms`), timeoutMs);
-    const finish = (end: ProcessEnd): void => {
-      signal?.removeEventListener('abort', onAbort);
-      clearTimeout(timeoutTimer);
-      if (graceTimer !== undefined) clearTimeout(graceTimer);
-      resolvePromise({ end, stopReason });
-    };
-
-    child.once('spawn', () => {
-      spawned = true;
-    });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      // After a successful spawn, errors (e.g. from signalling) are followed by 'exit'.
-      if (!spawned) finish({ kind: 'error', error });
-    });
-    child.once('exit', (code, exitSignal) => finish({ kind: 'exit', code, signal: exitSignal }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
-  });
 }
 
 interface StreamTail {
