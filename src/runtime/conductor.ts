@@ -87,8 +87,9 @@ export class Conductor {
     this.instrumentGates = new InstrumentGates({
       clock: this.clock,
       bus: this.bus,
-      circuitOpened: (instrument) => this.inbox.post({ kind: 'call', work: () => this.moveOff(instrument) }),
-      limitLifted: (instrument, model) => this.inbox.post({ kind: 'call', work: () => this.liftWaiting(instrument, model) }),
+      circuitOpened: (instrument) => this.inbox.post({ kind: 'call', work: () => this.sheets.moveOff(this.jobOrder, instrument) }),
+      limitLifted: (instrument, model) =>
+        this.inbox.post({ kind: 'call', work: () => this.sheets.liftWaiting(this.jobOrder, instrument, model) }),
       wake: () => {
         this.dirty = true;
         this.inbox.post({ kind: 'wake' });
@@ -440,28 +441,6 @@ export class Conductor {
         this.bus.emit({ type: 'job.paused', jobId: job.jobId, reason: `checkpoint failed: ${message}`, at: this.clock.now() });
       }
       this.sheets.settle(job, 'interrupted');
-    }
-  }
-
-  /** A circuit opened: ready sheets of that instrument that have a fallback move on to it. */
-  private moveOff(instrument: string): void {
-    const error = `the circuit of instrument "${instrument}" is open`;
-    for (const job of this.jobOrder) {
-      for (const queue of [...job.readyQueues.values()]) {
-        if (queue.instrument !== instrument) continue;
-        for (const index of [...queue.sheets]) this.sheets.send(job, job.sheets[index]!, { type: 'UNAVAILABLE', error });
-      }
-    }
-  }
-
-  /** A rate limit ended: the sheets waiting on it go back to ready, in every job. */
-  private liftWaiting(instrument: string, model: string | undefined): void {
-    for (const job of this.jobOrder) {
-      for (const record of [...job.waiting]) {
-        const current = job.instrumentOf(record);
-        if (current.name !== instrument || (model !== undefined && current.model !== model)) continue;
-        this.sheets.send(job, record, { type: 'LIMIT_CLEARED' });
-      }
     }
   }
 

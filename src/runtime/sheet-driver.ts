@@ -165,6 +165,28 @@ export class SheetDriver {
     if (event !== undefined) this.host.bus.emit(event);
   }
 
+  /** A circuit opened: ready sheets of that instrument that have a fallback move on to it. */
+  moveOff(jobs: Iterable<Job>, instrument: string): void {
+    const error = `the circuit of instrument "${instrument}" is open`;
+    for (const job of jobs) {
+      for (const queue of [...job.readyQueues.values()]) {
+        if (queue.instrument !== instrument) continue;
+        for (const index of [...queue.sheets]) this.send(job, job.sheets[index]!, { type: 'UNAVAILABLE', error });
+      }
+    }
+  }
+
+  /** A rate limit ended: the sheets waiting on it go back to ready, in every job. */
+  liftWaiting(jobs: Iterable<Job>, instrument: string, model: string | undefined): void {
+    for (const job of jobs) {
+      for (const record of [...job.waiting]) {
+        const current = job.instrumentOf(record);
+        if (current.name !== instrument || (model !== undefined && current.model !== model)) continue;
+        this.send(job, record, { type: 'LIMIT_CLEARED' });
+      }
+    }
+  }
+
   /** Brings a checkpointed sheet back as a live actor, in `state`, from its stored context. */
   revive(job: Job, record: SheetRecord, state: SheetState, context: SheetContext): void {
     record.actor = createActor(sheetMachine, {
