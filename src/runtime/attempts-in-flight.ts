@@ -92,12 +92,16 @@ export class AttemptsInFlight {
     }
     const instrument = job.instruments.get(name) as Instrument;
     const signal = attempt.controller.signal;
-    perform(instrument, request, signal, (info) => this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }))
-      .then((outcome) => this.validated(job, record, request, outcome, signal))
-      .then((outcome) => {
-        this.host.post({ kind: 'finished', job, record, attempt, outcome });
-        resolveDone();
-      });
+    const played = perform(instrument, request, signal, (info) =>
+      this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
+    );
+    // No extra promise hop for the (common) sheet without validations.
+    const judged =
+      record.stage.spec.validations.length === 0 ? played : played.then((outcome) => this.validated(job, record, request, outcome, signal));
+    judged.then((outcome) => {
+      this.host.post({ kind: 'finished', job, record, attempt, outcome });
+      resolveDone();
+    });
   }
 
   /**
@@ -111,7 +115,7 @@ export class AttemptsInFlight {
     outcome: AttemptOutcome,
     signal: AbortSignal,
   ): Promise<AttemptOutcome> {
-    if (outcome.status !== 'success' || record.stage.spec.validations.length === 0 || signal.aborted) return outcome;
+    if (outcome.status !== 'success' || signal.aborted) return outcome;
     const validation = await runValidations(renderValidations(job, record, request), { cwd: request.workspace, signal });
     return { ...outcome, validation };
   }
