@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import { decodeJson, encodeOutput } from './json.js';
 import type { AttemptRow, JobRow, SheetRow, PolicyState } from './types.js';
 
@@ -7,7 +8,7 @@ import type { AttemptRow, JobRow, SheetRow, PolicyState } from './types.js';
  * (prepared once per connection). JSON columns are encoded here and nowhere else.
  */
 
-interface JobRecord {
+export interface JobRecord {
   job_id: string;
   name: string;
   fingerprint: string;
@@ -20,7 +21,7 @@ interface JobRecord {
   updated_at: number;
 }
 
-interface SheetRecord {
+export interface SheetRecord {
   id: string;
   state: string;
   dispatches: number;
@@ -38,7 +39,7 @@ interface SheetRecord {
   updated_at: number;
 }
 
-interface AttemptRecord {
+export interface AttemptRecord {
   sheet_id: string;
   number: number;
   mode: string;
@@ -59,7 +60,7 @@ interface AttemptRecord {
   validation: string | null;
 }
 
-interface LockRecord {
+export interface LockRecord {
   pid: number;
   host: string;
   acquired_at: number;
@@ -233,8 +234,26 @@ function upsertSql(table: string, columns: readonly string[], key: readonly stri
   );
 }
 
+export interface ReadStatements {
+  job: Statement<[], JobRecord>;
+  jobName: Statement<[], string>;
+  sheets: Statement<[], SheetRecord>;
+  attempts: Statement<[], AttemptRecord>;
+  attemptsOf: Statement<[string], AttemptRecord>;
+  lock: Statement<[], LockRecord>;
+}
+
+export interface WriteStatements {
+  job: Statement<[JobRecord]>;
+  sheet: Statement<[SheetRecord]>;
+  attempt: Statement<[AttemptRecord]>;
+  setLock: Statement<[LockRecord]>;
+  releaseLock: Statement<[{ pid: number; host: string }]>;
+  breakLock: Statement;
+}
+
 /** Prepared once per connection and reused for every call. */
-export function readStatements(db: Database.Database) {
+export function readStatements(db: Database.Database): ReadStatements {
   return {
     job: db.prepare<[], JobRecord>(`SELECT ${JOB_COLUMNS.join(', ')} FROM job WHERE id = 1`),
     jobName: db.prepare<[], string>('SELECT name FROM job WHERE id = 1').pluck(),
@@ -251,7 +270,7 @@ export function readStatements(db: Database.Database) {
   };
 }
 
-export function writeStatements(db: Database.Database) {
+export function writeStatements(db: Database.Database): WriteStatements {
   return {
     job: db.prepare<[JobRecord]>(upsertSql('job', JOB_COLUMNS, ['id'], { id: '1' })),
     sheet: db.prepare<[SheetRecord]>(upsertSql('sheets', SHEET_COLUMNS, ['id'])),
