@@ -19,11 +19,9 @@ import { Job, type JobOutcome, type LiveAttempt, type SheetRecord, type StageRun
 import { checkpointTo, jobFromCheckpoint } from './checkpointed-job.js';
 import { processStartTime } from './process-identity.js';
 import { AttemptsInFlight, type Launch, type MusicianReport } from './attempts-in-flight.js';
-import { settleAttempt } from './outcome-event.js';
-import { scanOutcome } from './outcome-scan.js';
+import { judgeAttempt } from './outcome-event.js';
 import { InstrumentGates } from './instrument-gates.js';
 import type { RateLimitCoordinator } from './rate-limits.js';
-import type { FailureReason } from '../machines/types.js';
 import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
 import type { Score } from './score/types.js';
 import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
@@ -457,28 +455,16 @@ export class Conductor {
   /** An attempt ended: count its cost, let the sheet decide, and pause a job past its budget. */
   private settle(job: Job, record: SheetRecord, attempt: LiveAttempt, outcome: AttemptOutcome): void {
     const now = this.clock.now();
-    const spec = job.score.instruments[attempt.instrument];
-    const scan = scanOutcome(outcome, {
-      ...(spec?.rateLimit ? { rateLimit: spec.rateLimit } : {}),
-      ...(spec?.costPattern ? { costPattern: spec.costPattern } : {}),
-    });
-    const budgetUsd = record.stage.spec.budgetUsd;
-    const passRate = outcome.validation?.passRate ?? 1;
-    if (outcome.validation) record.failedValidations = outcome.validation.failed;
-    const settled = settleAttempt(outcome, attempt, scan, { spentUsd: record.costUsd, budgetUsd, passRate }, now, this.random());
+    const settled = judgeAttempt(job, record, attempt, outcome, now, this.random());
     const event = settled.event;
     if (event.type === 'RATE_LIMITED') {
       // The limit is the instrument's, in every job: a later report never shortens it.
       const until = this.instrumentGates.reportRateLimit(attempt.instrument, event.waitMs, { jobId: job.jobId, sheetId: record.id });
       settled.event = { ...event, waitMs: Math.max(0, until - now) };
     }
-    const verdict =
-      event.type === 'FAILED' && EXECUTION_FAILURES.has(event.reason)
-        ? 'failure'
-        : event.type === 'SUCCEEDED' && event.passRate >= 1
-          ? 'success'
-          : 'none';
-    this.instrumentGates.attemptEnded(attempt.instrument, verdict, attempt.probe === true, spec?.circuitBreaker);
+    const breaker = job.score.instruments[attempt.instrument]?.circuitBreaker;
+    this.instrumentGates.attemptEnded(attempt.instrument, settled.verdict, attempt.probe === true, breaker);
+    if (outcome.validation) record.failedValidations = outcome.validation.failed;
     record.costUsd += settled.costUsd;
     job.spentUsd += settled.costUsd;
     if (outcome.status === 'success') {
@@ -499,6 +485,3 @@ export class Conductor {
     return job;
   }
 }
-
-/** Failures that say the instrument itself is in trouble: what a circuit breaker counts. */
-const EXECUTION_FAILURES: ReadonlySet<FailureReason> = new Set(['failed', 'crashed', 'timeout', 'unavailable', 'stale']);

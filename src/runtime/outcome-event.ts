@@ -1,7 +1,8 @@
 import type { AttemptOutcome } from '../actors/instrument.js';
 import type { SheetEvent } from '../machines/sheet-events.js';
 import type { FailureReason } from '../machines/types.js';
-import type { LiveAttempt } from './job.js';
+import type { Job, LiveAttempt, SheetRecord } from './job.js';
+import { scanOutcome } from './outcome-scan.js';
 
 /** What an attempt's output says beyond its exit: a rate limit, a cost. */
 export interface OutcomeScan {
@@ -58,4 +59,46 @@ function failureReason(outcome: AttemptOutcome, attempt: LiveAttempt): FailureRe
 function failureMessage(outcome: AttemptOutcome, attempt: LiveAttempt): string {
   if (attempt.abortReason === 'timeout') return 'timed out; the attempt was killed';
   return outcome.error ?? 'failed';
+}
+
+/** Failures that say the instrument itself is in trouble: what a circuit breaker counts. */
+const EXECUTION_FAILURES: ReadonlySet<FailureReason> = new Set(['failed', 'crashed', 'timeout', 'unavailable', 'stale']);
+
+export interface JudgedAttempt extends SettledAttempt {
+  /** What the attempt says of its instrument's health, for the circuit breaker. */
+  verdict: 'success' | 'failure' | 'none';
+}
+
+/**
+ * Everything an ended attempt means, decided without touching anything: its output scanned
+ * for a rate limit and a cost (with the instrument's patterns), the sheet's budget and
+ * validation pass rate applied, and the breaker's verdict.
+ */
+export function judgeAttempt(
+  job: Job,
+  record: SheetRecord,
+  attempt: LiveAttempt,
+  outcome: AttemptOutcome,
+  at: number,
+  random: number,
+): JudgedAttempt {
+  const spec = job.score.instruments[attempt.instrument];
+  const scan = scanOutcome(outcome, {
+    ...(spec?.rateLimit ? { rateLimit: spec.rateLimit } : {}),
+    ...(spec?.costPattern ? { costPattern: spec.costPattern } : {}),
+  });
+  const sheet = {
+    spentUsd: record.costUsd,
+    budgetUsd: record.stage.spec.budgetUsd,
+    passRate: outcome.validation?.passRate ?? 1,
+  };
+  const settled = settleAttempt(outcome, attempt, scan, sheet, at, random);
+  const { event } = settled;
+  const verdict =
+    event.type === 'FAILED' && EXECUTION_FAILURES.has(event.reason)
+      ? 'failure'
+      : event.type === 'SUCCEEDED' && event.passRate >= 1
+        ? 'success'
+        : 'none';
+  return { ...settled, verdict };
 }
