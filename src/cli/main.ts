@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { positiveInteger } from './arguments.js';
 import { EXIT } from './exit-codes.js';
 import { resumeCommand, runCommand, validateCommand } from './run-command.js';
 import { statusCommand } from './status-command.js';
 import { decideCommand } from './decide-command.js';
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
+/**
+ * Commands defined in their own files: each adds itself to the program. Keeps this file
+ * from growing with every command.
+ */
+const moreCommands: Array<(cli: Command) => void> = [];
 
 function program(): Command {
   const cli = new Command('baton')
@@ -68,6 +69,7 @@ function program(): Command {
       process.exitCode = await validateCommand(score);
     });
 
+  for (const define of moreCommands) define(cli);
   return cli;
 }
 
