@@ -51,7 +51,25 @@ export type BatonEvent =
   | (SheetEventBase & { type: 'sheet.decided'; decision: FermataDecision })
   | (SheetEventBase & { type: 'sheet.failed'; reason: FailureReason; error: string })
   | (SheetEventBase & { type: 'sheet.skipped'; reason: FailureReason })
-  | (SheetEventBase & { type: 'sheet.cancelled' });
+  | (SheetEventBase & { type: 'sheet.cancelled' })
+  /** An attempt ended and was judged; `outcome` is what it counts as (rate-limited attempts included). */
+  | (SheetEventBase & {
+      type: 'attempt.ended';
+      attempt: number;
+      instrument: string;
+      model?: string;
+      outcome: 'success' | 'partial' | 'failure' | 'rate_limited' | 'cancelled';
+      reason?: FailureReason;
+      costUsd: number;
+      /** From the dispatch decision to the end of the attempt, conductor clock. */
+      durationMs: number;
+    })
+  /** The instrument's dispatch buffer was full: the sheet stays ready for a later turn. */
+  | (SheetEventBase & { type: 'dispatch.at_capacity'; instrument: string })
+  /** Starting a musician failed inside a buffer worker. A transient failure is retried by the buffer. */
+  | (SheetEventBase & { type: 'dispatch.start_error'; instrument: string; permanent: boolean; error: string })
+  /** An instrument's dispatch buffer changed: starts queued and starts in progress. */
+  | { type: 'buffer.depth'; instrument: string; queued: number; starting: number; at: number };
 
 export type BatonEventType = BatonEvent['type'];
 
