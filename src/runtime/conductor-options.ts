@@ -21,6 +21,14 @@ export interface ConductorOptions {
    * @default Math.random
    */
   random?: () => number;
+  /**
+   * How many sheets of one job may wait `ready` per (instrument, model) at once. Ready
+   * sheets are live actors; sheets released beyond this stay `pending` (their dependencies
+   * met) and become ready, in order, as the queue drains. Any value at or above what one
+   * dispatch decision can take keeps the same dispatch order and throughput.
+   * @default 1000
+   */
+  readyWindow?: number;
   /** Receives XState inspection events of the conductor and of every sheet actor. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }

@@ -15,6 +15,6 @@ export function settledOutcome(job: Job): JobOutcome | undefined {
   // Spent budget: nothing new starts, and once the running attempts are done the job waits
   // for a raised budget.
   if (job.pauseReasons.has('budget')) return 'paused';
-  if (c.fermata > 0 && job.activeCount === 0) return 'held';
+  if (c.fermata > 0 && job.activeCount === 0 && job.backlog.size === 0) return 'held';
   return undefined;
 }

@@ -16,6 +16,10 @@ export interface LiveAttempt {
   readonly controller: AbortController;
   readonly instrument: string;
   readonly model: string | undefined;
+  /** The attempt number its `sheet.dispatched` event announced. */
+  readonly number: number;
+  /** Conductor clock (ms) of the dispatch decision. */
+  readonly dispatchedAt: number;
   timeout: Subscription | undefined;
   /** Why the conductor aborted it, if it did. */
   abortReason: 'timeout' | 'cancelled' | 'shutdown' | undefined;
@@ -100,6 +104,20 @@ export class ReadyQueue implements ReadyQueueView {
 }
 
 /**
+ * Members of released stages that wait for room in one ready queue. Ready sheets are live
+ * actors; a stage of 100,000 independent sheets would otherwise create 100,000 actors at
+ * once. The backlog admits them in release order as the queue drains (see `readyWindow`).
+ */
+export class Backlog {
+  readonly entries: Array<{ stage: StageRuntime; next: number }> = [];
+  head = 0;
+  constructor(
+    readonly instrument: string,
+    readonly model: string | undefined,
+  ) {}
+}
+
+/**
  * How a job settled: ended (`completed`, `failed`, `cancelled`), or stopped with work left —
  * `held` by fermatas, `paused` by its budget, `interrupted` by a shutdown.
  */
@@ -116,6 +134,8 @@ export class Job implements JobView {
   /** Sheets skipped by a fermata decision: they count as done for the job's success. */
   decisionSkips = 0;
   readonly readyQueues = new Map<string, ReadyQueue>();
+  /** Released sheets still `pending` until their ready queue has room, by queue key. */
+  readonly backlog = new Map<string, Backlog>();
   readonly instrumentCaps = new Map<string, number>();
   readonly modelCaps = new Map<string, number>();
   readonly startedAt: number;

@@ -1,13 +1,13 @@
 import type { Subscription } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
 import type { SheetEvent } from '../machines/sheet-events.js';
-import { sheetMachine, type SheetContext } from '../machines/sheet.js';
+import { sheetMachine, type SheetContext, type SheetInput } from '../machines/sheet.js';
 import type { SheetState } from '../machines/types.js';
 import { endEvent, stateEvent } from './announcements.js';
 import type { Clock } from './clock.js';
 import { doomedBy, doomedStage, satisfy, sheetInput } from './dependencies.js';
 import type { EventBus } from './event-bus.js';
-import type { Job, JobOutcome, SheetRecord, StageRuntime } from './job.js';
+import { Backlog, type Job, type JobOutcome, type SheetRecord, type StageRuntime } from './job.js';
 import { settledOutcome } from './job-outcome.js';
 import { modelKey } from './plan-dispatch.js';
 
@@ -20,6 +20,8 @@ export interface SheetDriverHost {
   post(event: TimerFiring): void;
   /** Something became dispatchable: plan again at the end of the turn. */
   wake(): void;
+  /** At most this many sheets of one job wait `ready` per (instrument, model); see `ConductorOptions.readyWindow`. */
+  readonly readyWindow: number;
   /** The instrument's circuit is open: ready sheets with a fallback should move on. */
   circuitOpen(instrument: string): boolean;
 }
@@ -210,21 +212,56 @@ export class SheetDriver {
     for (const doomed of doomedStage(job, stage)) this.endWithoutActor(job, doomed.record, doomed.state);
   }
 
-  /** Every dependency of a stage is satisfied: its members become ready, each a live actor. */
+  /**
+   * Every dependency of a stage is satisfied: its members become ready, each a live actor,
+   * as far as their ready queue has room; the rest wait in the job's backlog.
+   */
   release(job: Job, stage: StageRuntime): void {
     if (job.state === 'cancelled') return;
-    const input = sheetInput(job, stage);
-    for (let i = stage.first; i < stage.first + stage.size; i++) {
-      const record = job.sheets[i]!;
-      if (record.state !== 'pending') continue;
-      record.actor = createActor(sheetMachine, {
-        input,
-        id: `${job.jobId}/${record.id}`,
-        ...(this.host.inspect ? { inspect: this.host.inspect } : {}),
-      });
-      record.actor.start();
-      this.send(job, record, { type: 'DEPS_MET' });
+    const spec = stage.spec;
+    const key = modelKey(spec.instrument, spec.model);
+    let backlog = job.backlog.get(key);
+    if (backlog === undefined) {
+      backlog = new Backlog(spec.instrument, spec.model);
+      job.backlog.set(key, backlog);
     }
+    backlog.entries.push({ stage, next: stage.first });
+    this.admitFrom(job, key, backlog);
+  }
+
+  /** Admits backlogged sheets of a job into every ready queue that has room again. */
+  admit(job: Job): void {
+    for (const [key, backlog] of job.backlog) this.admitFrom(job, key, backlog);
+    if (job.backlog.size === 0) this.checkJob(job);
+  }
+
+  private admitFrom(job: Job, key: string, backlog: Backlog): void {
+    if (job.state === 'cancelled') {
+      job.backlog.clear();
+      return;
+    }
+    const queue = job.queueFor(backlog.instrument, backlog.model);
+    let room = this.host.readyWindow - queue.sheets.size;
+    while (room > 0 && backlog.head < backlog.entries.length) {
+      const entry = backlog.entries[backlog.head]!;
+      const end = entry.stage.first + entry.stage.size;
+      let input: SheetInput | undefined;
+      while (room > 0 && entry.next < end) {
+        const record = job.sheets[entry.next++]!;
+        if (record.state !== 'pending') continue;
+        input ??= sheetInput(job, entry.stage);
+        record.actor = createActor(sheetMachine, {
+          input,
+          id: `${job.jobId}/${record.id}`,
+          ...(this.host.inspect ? { inspect: this.host.inspect } : {}),
+        });
+        record.actor.start();
+        this.send(job, record, { type: 'DEPS_MET' });
+        room--;
+      }
+      if (entry.next >= end) backlog.head++;
+    }
+    if (backlog.head === backlog.entries.length) job.backlog.delete(key);
   }
 
   checkJob(job: Job): void {
