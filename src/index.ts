@@ -40,6 +40,38 @@ export {
   type SheetRow,
 } from './runtime/store/index.js';
 
+// Metrics: a recorder interface, its Prometheus implementation, and the conductor hook-up
+export {
+  attachMetrics,
+  NoopRecorder,
+  PrometheusRecorder,
+  type AttemptOutcomeLabel,
+  type EndedAttempt,
+  type GaugeSource,
+  type MetricsAttachment,
+  type MetricsRecorder,
+  type PrometheusRecorderOptions,
+} from './runtime/metrics/index.js';
+
+// Inspection: XState inspection events as a stream of JSON records, and the machines as data
+export {
+  inspectionStream,
+  type InspectionStream,
+  type InspectionStreamOptions,
+} from './runtime/inspection.js';
+export { INSPECTION_TYPES, type InspectionRecord, type InspectionType, type JsonValue } from './runtime/inspection-record.js';
+export { machineJson, machineMermaid } from './runtime/machine-diagrams.js';
+
+// Run reports: a checkpoint's rows as one self-contained HTML page (`baton report`)
+export {
+  renderReport,
+  reportData,
+  type ReportContents,
+  type ReportModel,
+  type ReportOptions,
+} from './runtime/report/index.js';
+export type { SheetEventRow } from './runtime/store/types.js';
+
 // The dispatch decision
 export {
   modelKey,
@@ -54,6 +86,19 @@ export {
   type SkipReason,
   type SkippedQueue,
 } from './runtime/plan-dispatch.js';
+
+// Dispatch buffers: a bounded queue in front of slow starts, per instrument (`buffer: { size, workers }`)
+export {
+  BufferClosedError,
+  DEFAULT_START_RETRY,
+  DispatchBuffer,
+  type DispatchBufferOptions,
+  type StartFailure,
+  type StartFailureInfo,
+  type StartRetryPolicy,
+} from './runtime/dispatch-buffer.js';
+export type { BufferRoom } from './runtime/plan-dispatch.js';
+export type { BufferSpec } from './runtime/score/types.js';
 
 // Scores
 export {
@@ -74,6 +119,23 @@ export {
   type DependencyRef,
 } from './runtime/score/index.js';
 
+// Platform defaults (sheet > score defaults > platform defaults > built-in) and where each setting came from
+export {
+  BUILT_IN_SETTINGS,
+  SheetNotInScoreError,
+  definePlatformDefaults,
+  explainSheet,
+  loadPlatformDefaults,
+  parsePlatformDefaults,
+  platformDefaultsSchema,
+  type ExplainedSetting,
+  type LoadScoreOptions,
+  type PlatformDefaults,
+  type PlatformDefaultsInput,
+  type SettingSource,
+  type SheetExplanation,
+} from './runtime/score/index.js';
+
 // Instruments
 export {
   createCommandInstrument,
@@ -88,6 +150,53 @@ export {
   type SheetFunctionContext,
   type SheetFunctionResult,
 } from './actors/index.js';
+
+// Batched fan-out: group items, run batches under maxInFlight, pull the source lazily
+export {
+  BatchAbortedError,
+  BatchHaltError,
+  BatchLengthError,
+  BatchStream,
+  BatchTimeoutError,
+  dispatchBatches,
+  keyStrategy,
+  sizeStrategy,
+  streamBatches,
+  weightStrategy,
+  type BatchErrorPolicy,
+  type BatchExecutor,
+  type BatchExecutorContext,
+  type BatchFailure,
+  type BatchFinalPolicy,
+  type BatchGrouper,
+  type BatchOptions,
+  type BatchOrdering,
+  type BatchOutcome,
+  type BatchRetryPolicy,
+  type BatchRouteHandler,
+  type BatchRunResult,
+  type BatchSource,
+  type BatchStrategy,
+  type BatchStrategySpec,
+  type GroupedItems,
+  type KeyStrategyOptions,
+  type RoutedBatch,
+  type ScoreInstrumentExecutor,
+  type SizeStrategyOptions,
+  type SkippedBatch,
+  type SucceededBatch,
+  type UnfinishedItems,
+  type WeightStrategyOptions,
+} from './runtime/batches/index.js';
+export {
+  BATCH_STATES,
+  batchMachine,
+  type BatchContext,
+  type BatchEvent,
+  type BatchFailureReason,
+  type BatchInput,
+  type BatchState,
+} from './machines/batch.js';
 
 // Machines
 export { sheetMachine, type SheetContext, type SheetInput } from './machines/sheet.js';
@@ -104,3 +213,53 @@ export {
   type SheetMode,
   type SheetState,
 } from './machines/types.js';
+
+// Model-based testing: paths through the sheet machine (xstate/graph) run against a runtime
+export {
+  createConductorSheetDriver,
+  createSheetTestModel,
+  compareWithModel,
+  HeldInstrument,
+  performEvent,
+  playOutcome,
+  SheetModelMismatchError,
+  sheetTransitions,
+  takenTransition,
+  transitionKey,
+  transitionsOf,
+  type AttemptEnding,
+  type ConductorSheetDriver,
+  type ConductorSheetDriverOptions,
+  type HeldAttempt,
+  type InstrumentTraits,
+  type ModelFailure,
+  type PlayAttempt,
+  type ResolvedSheetModelSettings,
+  type SheetModelDriver,
+  type SheetModelSettings,
+  type SheetObservation,
+  type SheetSnapshot,
+  type SheetTestModel,
+  type SheetTransition,
+} from './runtime/testing/index.js';
+
+// Simulation: a score's job in virtual time with instruments described by a profile
+export {
+  defineProfile,
+  formatSimulation,
+  loadProfile,
+  parseProfile,
+  profileSchema,
+  ProfileError,
+  simulate,
+  type CriticalStep,
+  type Distribution,
+  type InstrumentBehaviour,
+  type Profile,
+  type ProfileInput,
+  type RunSummary,
+  type SheetSummary,
+  type SimulateOptions,
+  type SimulationResult,
+  type Spread,
+} from './runtime/simulate/index.js';

@@ -82,6 +82,7 @@ async function runAttempt(
     return {
       status: 'failure',
       unavailable: true,
+      startError: { permanent: true },
       error: `cannot start instrument "${config.name}": no command configured`,
     };
   }
@@ -98,7 +99,11 @@ async function runAttempt(
     stderrHandle = await open(stderrFile, 'w');
   } catch (err) {
     await closeQuietly(stdoutHandle, stderrHandle);
-    return { status: 'failure', error: `cannot prepare the attempt: ${errorText(err)}` };
+    return {
+      status: 'failure',
+      error: `cannot prepare the attempt: ${errorText(err)}`,
+      ...(OUT_OF_RESOURCES.has(errnoCode(err) ?? '') && { startError: { permanent: false } }),
+    };
   }
   if (signal.aborted) {
     await closeQuietly(stdoutHandle, stderrHandle);
@@ -120,6 +125,7 @@ async function runAttempt(
     return {
       status: 'failure',
       error: `cannot start "${program}": ${errorText(err)}`,
+      ...(isSystemError(err) && { startError: { permanent: false } }),
       stdoutFile,
       stderrFile,
     };
@@ -136,10 +142,11 @@ async function runAttempt(
 
   if (end.kind === 'error') {
     // A missing or non-executable program will not fix itself; running out of processes or
-    // descriptors (EAGAIN, EMFILE) is an ordinary, retryable failure.
+    // descriptors (EAGAIN, EMFILE) may pass: a dispatch buffer tries the start again, and
+    // without one it is an ordinary, retryable failure.
     const code = end.error.code;
     const unavailable = code === 'ENOENT' || code === 'EACCES';
-    return { status: 'failure', unavailable, error: cannotStartMessage(program, end.error) };
+    return { status: 'failure', unavailable, startError: { permanent: unavailable }, error: cannotStartMessage(program, end.error) };
   }
   // Whatever the program left running in its group ends with the attempt: leftovers would
   // outlive the sheet, escape the concurrency caps and keep writing to this attempt's files.
@@ -205,6 +212,23 @@ export function cannotStartMessage(program: string, error: NodeJS.ErrnoException
     default:
       return `cannot start "${program}": ${error.message}`;
   }
+}
+
+/** Out of processes or descriptors: another try, a moment later, may succeed. */
+const OUT_OF_RESOURCES: ReadonlySet<string> = new Set(['EAGAIN', 'EMFILE', 'ENFILE']);
+
+function errnoCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * An errno from the system, which another try may not meet. Node's own argument errors
+ * (`ERR_*`, e.g. a NUL byte in an argument) fail the same way every time: ordinary failures.
+ */
+function isSystemError(err: unknown): boolean {
+  const code = errnoCode(err);
+  return code !== undefined && !code.startsWith('ERR_');
 }
 
 async function closeQuietly(...handles: (FileHandle | undefined)[]): Promise<void> {

@@ -37,6 +37,16 @@ export interface AttemptOutcome {
   error?: string;
   /** The program could not be started at all (missing binary, not executable). */
   unavailable?: boolean;
+  /**
+   * The work never started (`onStarted` was not called). `permanent`: trying again cannot
+   * help (the program does not exist or is not executable; `unavailable` is set too).
+   * Otherwise it may start on another try (out of processes or descriptors): an instrument
+   * with a dispatch buffer tries again after a short backoff without using one of the
+   * sheet's attempts; without a buffer it is an ordinary failed attempt. A function
+   * instrument never reports one: calling the function is its start, so a throw is the
+   * attempt's own failure.
+   */
+  startError?: { permanent: boolean };
   /** The musician ended without the instrument reporting an outcome. */
   stale?: boolean;
   exitCode?: number | null;

@@ -1,23 +1,28 @@
 import { FERMATA_DECISIONS, type FermataDecision } from '../machines/types.js';
 import { NotInFermataError, UnknownSheetError } from '../runtime/errors.js';
 import { decideInCheckpoint } from '../runtime/checkpoint-decision.js';
-import { loadScore } from '../runtime/score/load.js';
 import { CheckpointError } from '../runtime/store/errors.js';
 import { SqliteStore } from '../runtime/store/sqlite-store.js';
 import { checkpointFile } from './checkpoint-file.js';
 import { EXIT } from './exit-codes.js';
 import { reportScoreError } from './score-errors.js';
+import { loadScoreForCli, type DefaultsFlags } from './score-loading.js';
 import { isCheckpointProblem } from './run-command.js';
 
 /** `baton decide SCORE SHEET retry|skip|fail|accept`: resolves a fermata in the checkpoint. */
-export async function decideCommand(scorePath: string, sheetId: string, decision: string): Promise<number> {
+export async function decideCommand(
+  scorePath: string,
+  sheetId: string,
+  decision: string,
+  flags: DefaultsFlags = {},
+): Promise<number> {
   if (!(FERMATA_DECISIONS as readonly string[]).includes(decision)) {
     process.stderr.write(`unknown decision "${decision}": use one of ${FERMATA_DECISIONS.join(', ')}\n`);
     return EXIT.usage;
   }
   let path: string;
   try {
-    path = checkpointFile(await loadScore(scorePath));
+    path = checkpointFile(await loadScoreForCli(scorePath, flags));
   } catch (error) {
     return reportScoreError(error, process.stderr);
   }

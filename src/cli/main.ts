@@ -1,16 +1,23 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { positiveInteger } from './arguments.js';
+import { port, positiveInteger } from './arguments.js';
 import { EXIT } from './exit-codes.js';
-import { resumeCommand, runCommand, validateCommand } from './run-command.js';
+import { resumeCommand, runCommand, type ResumeFlags, type RunFlags } from './run-command.js';
+import { addDefaultsOption, type DefaultsFlags } from './score-loading.js';
+import { defineValidateCommand } from './validate-command.js';
+import { lingerDuration } from './metrics-server.js';
 import { statusCommand } from './status-command.js';
 import { decideCommand } from './decide-command.js';
+import { defineInspectCommand } from './inspect-command.js';
+import { defineMachinesCommand } from './machines-command.js';
+import { defineReportCommand } from './report-command.js';
+import { defineSimulateCommand } from './simulate-command.js';
 
 /**
  * Commands defined in their own files: each adds itself to the program. Keeps this file
  * from growing with every command.
  */
-const moreCommands: Array<(cli: Command) => void> = [];
+const moreCommands: Array<(cli: Command) => void> = [defineInspectCommand, defineMachinesCommand, defineReportCommand, defineValidateCommand, defineSimulateCommand];
 
 function program(): Command {
   const cli = new Command('baton')
@@ -19,54 +26,48 @@ function program(): Command {
     .configureOutput({ outputError: (text, write) => write(text) })
     .showHelpAfterError('(run "baton --help" for usage)');
 
-  cli
-    .command('run')
+  addDefaultsOption(cli.command('run'))
     .description('validate a score, then run its job to the end')
     .argument('<score>', 'score file (YAML or JSON)')
     .option('--concurrency <n>', 'override the score’s global concurrency', positiveInteger)
     .option('--json', 'print a JSON summary of every sheet at the end')
     .option('--quiet', 'print no progress and no summary')
-    .action(async (score: string, flags: { concurrency?: number; json?: boolean; quiet?: boolean }) => {
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics while the job runs (0: any free port)', port)
+    .option('--metrics-linger <duration>', 'after the job, keep serving metrics until scraped once more, at most this long', lingerDuration)
+    .option('--inspect-ws <port>', 'serve the XState inspection on ws://127.0.0.1:<port> for the Stately inspector (0: any free port)', port)
+    .action(async (score: string, flags: RunFlags) => {
       process.exitCode = await runCommand(score, flags);
     });
 
-  cli
-    .command('resume')
+  addDefaultsOption(cli.command('resume'))
     .description('continue a run from its checkpoint: completed sheets never run again')
     .argument('<score>', 'score file (YAML or JSON)')
     .option('--concurrency <n>', 'override the score’s global concurrency', positiveInteger)
     .option('--force', 'continue even if the score changed incompatibly since the checkpoint')
     .option('--json', 'print a JSON summary of every sheet at the end')
     .option('--quiet', 'print no progress and no summary')
-    .action(async (score: string, flags: { concurrency?: number; json?: boolean; quiet?: boolean; force?: boolean }) => {
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics while the job runs (0: any free port)', port)
+    .option('--metrics-linger <duration>', 'after the job, keep serving metrics until scraped once more, at most this long', lingerDuration)
+    .option('--inspect-ws <port>', 'serve the XState inspection on ws://127.0.0.1:<port> for the Stately inspector (0: any free port)', port)
+    .action(async (score: string, flags: ResumeFlags) => {
       process.exitCode = await resumeCommand(score, flags);
     });
 
-  cli
-    .command('status')
+  addDefaultsOption(cli.command('status'))
     .description('show every sheet from the checkpoint, while the job runs or after it stopped')
     .argument('<score>', 'score file (YAML or JSON)')
     .option('--json', 'print the status as JSON')
-    .action(async (score: string, flags: { json?: boolean }) => {
+    .action(async (score: string, flags: { json?: boolean } & DefaultsFlags) => {
       process.exitCode = await statusCommand(score, flags);
     });
 
-  cli
-    .command('decide')
+  addDefaultsOption(cli.command('decide'))
     .description('resolve a fermata in the checkpoint: retry, skip, fail, or accept (completed)')
     .argument('<score>', 'score file (YAML or JSON)')
     .argument('<sheet>', 'id of the sheet held at a fermata')
     .argument('<decision>', 'retry | skip | fail | accept')
-    .action(async (score: string, sheet: string, decision: string) => {
-      process.exitCode = await decideCommand(score, sheet, decision);
-    });
-
-  cli
-    .command('validate')
-    .description('only validate a score')
-    .argument('<score>', 'score file (YAML or JSON)')
-    .action(async (score: string) => {
-      process.exitCode = await validateCommand(score);
+    .action(async (score: string, sheet: string, decision: string, flags: DefaultsFlags) => {
+      process.exitCode = await decideCommand(score, sheet, decision, flags);
     });
 
   for (const define of moreCommands) define(cli);

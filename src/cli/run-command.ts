@@ -1,20 +1,28 @@
 import { Conductor } from '../runtime/conductor.js';
 import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError } from '../runtime/errors.js';
-import { loadScore } from '../runtime/score/load.js';
 import type { Score } from '../runtime/score/types.js';
 import { CheckpointError } from '../runtime/store/errors.js';
 import { SqliteStore } from '../runtime/store/sqlite-store.js';
 import type { CheckpointStore } from '../runtime/store/types.js';
 import { checkpointFile, freshCheckpoint, UnfinishedRunError } from './checkpoint-file.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { openInspectWs } from './inspect-ws.js';
+import { serveMetricsIfAsked } from './metrics-server.js';
 import { showProgress } from './progress.js';
 import { reportScoreError } from './score-errors.js';
+import { loadScoreForCli, type DefaultsFlags } from './score-loading.js';
 import { jsonSummary, textSummary } from './summary.js';
 
-export interface RunFlags {
+export interface RunFlags extends DefaultsFlags {
   concurrency?: number;
   json?: boolean;
   quiet?: boolean;
+  /** Serve `/metrics` on 127.0.0.1 at this port (0: any free port) while the job runs. */
+  metricsPort?: number;
+  /** After the job, keep serving metrics until one more scrape or this many ms. */
+  metricsLinger?: number;
+  /** Serve the XState inspection on ws://127.0.0.1 at this port (0: any free port). */
+  inspectWs?: number;
 }
 
 export interface ResumeFlags extends RunFlags {
@@ -34,7 +42,7 @@ function isCheckpointProblem(error: unknown): error is Error {
 
 async function loadOrReport(scorePath: string, flags: RunFlags): Promise<Score | number> {
   try {
-    const score = await loadScore(scorePath);
+    const score = await loadScoreForCli(scorePath, flags);
     return flags.concurrency === undefined ? score : { ...score, concurrency: flags.concurrency };
   } catch (error) {
     return reportScoreError(error, process.stderr);
@@ -78,7 +86,15 @@ async function perform(
   flags: RunFlags,
   start: (conductor: Conductor) => { store: CheckpointStore; jobId: string },
 ): Promise<number> {
-  const conductor = new Conductor();
+  const inspection = flags.inspectWs === undefined ? undefined : await openInspectWs(flags.inspectWs, process.stderr);
+  if (inspection === null) return EXIT.usage;
+  const conductor = new Conductor(inspection ? { inspect: inspection.inspect } : {});
+  const metrics = await serveMetricsIfAsked(conductor, flags, process.stderr);
+  if (typeof metrics === 'number') {
+    await conductor.shutdown();
+    await inspection?.close();
+    return metrics;
+  }
   let jobId = '';
   const progress = flags.quiet
     ? Promise.resolve()
@@ -88,6 +104,8 @@ async function perform(
     ({ store, jobId } = start(conductor));
   } catch (error) {
     await conductor.shutdown();
+    await metrics.close(0);
+    await inspection?.close();
     if (!isCheckpointProblem(error)) throw error;
     process.stderr.write(`${error.message}\n`);
     return EXIT.usage;
@@ -106,24 +124,17 @@ async function perform(
 
   const result = await conductor.waitForCompletion(jobId);
   await conductor.shutdown();
+  await inspection?.close();
   await progress;
+  await metrics.recorded();
   store.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
   if (flags.json) process.stdout.write(`${JSON.stringify(jsonSummary(result), null, 2)}\n`);
   else if (!flags.quiet) process.stdout.write(`${textSummary(result)}\n`);
+  await metrics.close(stopped ? 0 : (flags.metricsLinger ?? 0));
   return stopped ? EXIT.interrupted : exitCodeFor(result.outcome);
-}
-
-export async function validateCommand(scorePath: string): Promise<number> {
-  try {
-    const score = await loadScore(scorePath);
-    process.stdout.write(`${score.name}: valid (${score.sheetCount} sheets, ${Object.keys(score.instruments).length} instruments)\n`);
-    return EXIT.ok;
-  } catch (error) {
-    return reportScoreError(error, process.stderr);
-  }
 }
 
 export { isCheckpointProblem };

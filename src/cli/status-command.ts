@@ -1,12 +1,12 @@
 import { hostname } from 'node:os';
 import { SHEET_STATES, type SheetState } from '../machines/types.js';
-import { loadScore } from '../runtime/score/load.js';
 import { CheckpointError } from '../runtime/store/errors.js';
 import { SqliteStore } from '../runtime/store/sqlite-store.js';
 import type { LockInfo, SheetRow } from '../runtime/store/types.js';
 import { checkpointFile } from './checkpoint-file.js';
 import { EXIT } from './exit-codes.js';
 import { reportScoreError } from './score-errors.js';
+import { loadScoreForCli, type DefaultsFlags } from './score-loading.js';
 
 /** Whether the process holding the lock still runs (only knowable on this host). */
 function holderAlive(holder: LockInfo): boolean | undefined {
@@ -20,10 +20,10 @@ function holderAlive(holder: LockInfo): boolean | undefined {
 }
 
 /** `baton status SCORE`: every sheet's state from the checkpoint, while the job runs or after. */
-export async function statusCommand(scorePath: string, flags: { json?: boolean }): Promise<number> {
+export async function statusCommand(scorePath: string, flags: { json?: boolean } & DefaultsFlags): Promise<number> {
   let path: string;
   try {
-    path = checkpointFile(await loadScore(scorePath));
+    path = checkpointFile(await loadScoreForCli(scorePath, flags));
   } catch (error) {
     return reportScoreError(error, process.stderr);
   }

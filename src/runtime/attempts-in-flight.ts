@@ -1,8 +1,10 @@
 import type { AttemptOutcome, AttemptRequest, Instrument } from '../actors/instrument.js';
 import { perform } from '../actors/musician.js';
-import { attemptRequest, renderValidations } from './attempt-request.js';
+import { attemptNumber, attemptRequest, renderValidations } from './attempt-request.js';
 import { runValidations } from '../actors/validations.js';
 import type { Clock } from './clock.js';
+import { launchStarts } from './dispatch-buffer-launches.js';
+import { DispatchBufferRegistry } from './dispatch-buffer-registry.js';
 import type { EventBus } from './event-bus.js';
 import type { Job, LiveAttempt, SheetRecord } from './job.js';
 import { Occupancy } from './occupancy.js';
@@ -27,6 +29,8 @@ export interface AttemptsHost {
   readonly bus: EventBus;
   readonly sheets: SheetDriver;
   post(report: MusicianReport): void;
+  /** A full dispatch buffer has room again. */
+  roomFreed(): void;
 }
 
 /**
@@ -37,8 +41,20 @@ export interface AttemptsHost {
 export class AttemptsInFlight {
   readonly occupancy = new Occupancy();
   private readonly live = new Set<LiveAttempt>();
+  /** Buffers between the dispatch decision and slow starts, for instruments whose score asks. */
+  readonly buffers: DispatchBufferRegistry<Launch>;
 
-  constructor(private readonly host: AttemptsHost) {}
+  constructor(private readonly host: AttemptsHost) {
+    this.buffers = new DispatchBufferRegistry(
+      launchStarts({
+        clock: host.clock,
+        bus: host.bus,
+        post: (report) => host.post(report),
+        conclude: (launch, outcome) => this.conclude(launch, outcome),
+        roomFreed: () => host.roomFreed(),
+      }),
+    );
+  }
 
   get size(): number {
     return this.live.size;
@@ -60,6 +76,8 @@ export class AttemptsInFlight {
       controller: new AbortController(),
       instrument: name,
       model,
+      number: attemptNumber(context),
+      dispatchedAt: now,
       timeout: undefined,
       abortReason: undefined,
       done: new Promise<void>((resolve) => (resolveDone = resolve)),
@@ -71,8 +89,12 @@ export class AttemptsInFlight {
     return { job, record, attempt, request: attemptRequest(job, record, context, model), resolveDone };
   }
 
-  /** Starts the musician of a prepared attempt. */
-  launch({ job, record, attempt, request, resolveDone }: Launch): void {
+  /**
+   * Starts the musician of a prepared attempt, or hands it to its instrument's dispatch
+   * buffer (the planner left a slot for it; should the buffer refuse, it starts here).
+   */
+  launch(launch: Launch): void {
+    const { job, record, attempt, request, resolveDone } = launch;
     const { instrument: name, model } = attempt;
     const timeoutMs = record.stage.spec.timeoutMs ?? job.score.instruments[name]?.timeoutMs;
     if (timeoutMs !== undefined) {
@@ -90,6 +112,7 @@ export class AttemptsInFlight {
         at: this.host.clock.now(),
       });
     }
+    if (this.buffers.active && this.buffers.of(job.jobId, name)?.offer(launch) === true) return;
     const instrument = job.instruments.get(name) as Instrument;
     const signal = attempt.controller.signal;
     const played = perform(instrument, request, signal, (info) =>
@@ -102,6 +125,16 @@ export class AttemptsInFlight {
       this.host.post({ kind: 'finished', job, record, attempt, outcome });
       resolveDone();
     });
+  }
+
+  /** Reports how a buffered attempt ended, once its validations ran, and marks it done. */
+  private conclude({ job, record, attempt, request, resolveDone }: Launch, outcome: AttemptOutcome): void {
+    const report = (judged: AttemptOutcome): void => {
+      this.host.post({ kind: 'finished', job, record, attempt, outcome: judged });
+      resolveDone();
+    };
+    if (record.stage.spec.validations.length === 0) report(outcome);
+    else void this.validated(job, record, request, outcome, attempt.controller.signal).then(report);
   }
 
   /**

@@ -4,7 +4,8 @@ import { sheetMachine } from '../machines/sheet.js';
 import { TERMINAL_STATES, type FermataDecision, type SheetState } from '../machines/types.js';
 import { CheckpointEmptyError, NotInFermataError, UnknownSheetError } from './errors.js';
 import { processStartTime } from './process-identity.js';
-import type { CheckpointStore } from './store/types.js';
+import { sheetEvent } from './checkpoint.js';
+import type { CheckpointStore, SheetRow } from './store/types.js';
 
 /**
  * Resolves a fermata in a checkpoint while no conductor runs the job: the sheet machine
@@ -36,22 +37,18 @@ export function decideInCheckpoint(
     const to = snapshot.value as SheetState;
     const context = snapshot.context;
     const terminal = TERMINAL_STATES.has(to);
-    store.commit({
-      sheets: [
-        {
-          ...row,
-          state: to,
-          attempts: context.attempts,
-          lastError: context.lastError,
-          reason: context.reason,
-          skippedByDecision: context.skipCause === 'decision',
-          endedAt: terminal ? now : null,
-          context: terminal ? null : context,
-          updatedAt: now,
-        },
-      ],
-      attempts: [],
-    });
+    const decided: SheetRow = {
+      ...row,
+      state: to,
+      attempts: context.attempts,
+      lastError: context.lastError,
+      reason: context.reason,
+      skippedByDecision: context.skipCause === 'decision',
+      endedAt: terminal ? now : null,
+      context: terminal ? null : context,
+      updatedAt: now,
+    };
+    store.commit({ sheets: [decided], attempts: [], events: [sheetEvent(decided, now)] });
     actor.stop();
     return { from: 'fermata', to };
   } finally {

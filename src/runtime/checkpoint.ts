@@ -1,7 +1,8 @@
 import type { AttemptOutcome } from '../actors/instrument.js';
 import type { Job, LiveAttempt, SheetRecord } from './job.js';
 import { fingerprintOf } from './fingerprint.js';
-import type { AttemptRow, CheckpointStore, JobRow, PolicyState, SheetRow } from './store/types.js';
+import type { SheetState } from '../machines/types.js';
+import type { AttemptRow, CheckpointStore, JobRow, PolicyState, SheetEventRow, SheetRow } from './store/types.js';
 
 /**
  * Collects what a turn changed in one job and writes it in one transaction. The conductor
@@ -11,6 +12,8 @@ export class Checkpointer {
   private readonly dirtySheets = new Set<SheetRecord>();
   private readonly dirtyAttempts = new Set<AttemptRow>();
   private jobDirty = true;
+  /** The state each sheet was last written in (absent: pending), to append a sheet event when it moves. */
+  private readonly written = new Map<SheetRecord, SheetState>();
   /** The instrument-wide state to record with the job (rate limits, breakers). */
   policies: (() => PolicyState) | undefined = undefined;
   private readonly createdAt: number;
@@ -28,6 +31,14 @@ export class Checkpointer {
 
   jobChanged(): void {
     this.jobDirty = true;
+  }
+
+  /** The states a restored job's sheets had in the checkpoint, so only real moves become events. */
+  storedStates(job: Job, rows: readonly SheetRow[]): void {
+    for (const row of rows) {
+      const record = job.byId.get(row.id);
+      if (record !== undefined) this.written.set(record, row.state);
+    }
   }
 
   /** Everything, as when a job is first registered. */
@@ -67,10 +78,17 @@ export class Checkpointer {
     this.dirtyAttempts.add(row);
   }
 
-  attemptFinished(row: AttemptRow, outcome: AttemptOutcome, record: SheetRecord, now: number, costUsd: number): void {
+  /** `rateLimited`: the conductor judged it so (a function's own report, or a command's output matching `rate_limit`). */
+  attemptFinished(
+    row: AttemptRow,
+    outcome: AttemptOutcome,
+    record: SheetRecord,
+    now: number,
+    costUsd: number,
+    rateLimited: boolean,
+  ): void {
     row.endedAt = now;
-    row.status =
-      outcome.status === 'success' ? 'success' : outcome.rateLimitedS !== undefined ? 'rate_limited' : 'failure';
+    row.status = outcome.status === 'success' ? 'success' : rateLimited ? 'rate_limited' : 'failure';
     row.exitCode = outcome.exitCode ?? null;
     row.signal = outcome.signal ?? null;
     row.error = outcome.status === 'success' ? null : (record.lastError ?? outcome.error ?? null);
@@ -102,12 +120,23 @@ export class Checkpointer {
   flush(job: Job, now: number): void {
     if (!this.pending) return;
     const sheets: SheetRow[] = [];
-    for (const record of this.dirtySheets) sheets.push(sheetRow(record, now));
+    const events: SheetEventRow[] = [];
+    const moved: Array<[SheetRecord, SheetState]> = [];
+    for (const record of this.dirtySheets) {
+      const row = sheetRow(record, now);
+      sheets.push(row);
+      if ((this.written.get(record) ?? 'pending') !== row.state) {
+        events.push(sheetEvent(row, now));
+        moved.push([record, row.state]);
+      }
+    }
     this.store.commit({
       ...(this.jobDirty ? { job: this.jobRow(job, now) } : {}),
       sheets,
       attempts: [...this.dirtyAttempts],
+      events,
     });
+    for (const [record, state] of moved) this.written.set(record, state);
     this.dirtySheets.clear();
     this.dirtyAttempts.clear();
     this.jobDirty = false;
@@ -127,6 +156,13 @@ export class Checkpointer {
       updatedAt: now,
     };
   }
+}
+
+/** The event of a sheet row's state, as of `at`: the deadline it waits for, or why it failed. */
+export function sheetEvent(row: SheetRow, at: number): SheetEventRow {
+  const until = row.state === 'retry' ? row.context?.retryAt : row.state === 'waiting' ? row.context?.waitUntil : null;
+  const failing = row.state === 'retry' || row.state === 'fermata' || row.state === 'failed' || row.state === 'skipped';
+  return { sheetId: row.id, at, state: row.state, until: until ?? null, detail: failing ? row.reason : null };
 }
 
 export function sheetRow(record: SheetRecord, now: number): SheetRow {

@@ -50,7 +50,9 @@ export function jobFromCheckpoint(
   for (const reason of stored.pauseReasons) if (reason !== 'checkpoint') job.pauseReasons.add(reason);
   if (job.state === 'running' && job.pauseReasons.size > 0) job.state = 'paused';
   for (const row of interrupted) job.checkpoint.attemptInterrupted(row, now);
-  const { revive, release } = restoreJob(job, store.loadSheets());
+  const rows = store.loadSheets();
+  job.checkpoint.storedStates(job, rows);
+  const { revive, release } = restoreJob(job, rows);
   // A budget raised in the score since the pause lets the job go on.
   if (job.pauseReasons.has('budget') && (job.budgetUsd === undefined || job.spentUsd < job.budgetUsd)) {
     job.pauseReasons.delete('budget');

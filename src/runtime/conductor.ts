@@ -6,6 +6,7 @@ import { createActor, type Actor } from 'xstate';
 import { conductorMachine } from '../machines/conductor.js';
 import type { FermataDecision } from '../machines/types.js';
 import { attemptNumber } from './attempt-request.js';
+import { attemptEndedEvent, judgement, UNJUDGED } from './attempt-ended.js';
 import { realClock, type Clock } from './clock.js';
 import type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './conductor-options.js';
 
@@ -26,6 +27,8 @@ import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from
 import type { Score } from './score/types.js';
 import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
+
+const DEFAULT_READY_WINDOW = 1000;
 
 type InboxEvent =
   | MusicianReport
@@ -68,6 +71,10 @@ export class Conductor {
     this.clock = options.clock ?? realClock;
     this.random = options.random ?? Math.random;
     this.maxConcurrent = options.maxConcurrent ?? Infinity;
+    const readyWindow = options.readyWindow ?? DEFAULT_READY_WINDOW;
+    if (!Number.isInteger(readyWindow) || readyWindow < 1) {
+      throw new RangeError(`ConductorOptions.readyWindow must be a positive integer, got ${String(options.readyWindow)}`);
+    }
     this.inspect = options.inspect;
     this.inbox = new Inbox<InboxEvent>(
       (event) => this.handle(event),
@@ -79,12 +86,14 @@ export class Conductor {
       inspect: this.inspect,
       post: (event) => this.inbox.post(event),
       wake: () => void (this.dirty = true),
+      readyWindow,
       circuitOpen: (instrument) => this.instrumentGates.circuitOpen(instrument),
     };
     this.sheets = new SheetDriver(host);
     this.instrumentGates = new InstrumentGates({
       clock: this.clock,
       bus: this.bus,
+      inspect: this.inspect,
       circuitOpened: (instrument) => this.inbox.post({ kind: 'call', work: () => this.sheets.moveOff(this.jobOrder, instrument) }),
       limitLifted: (instrument, model) =>
         this.inbox.post({ kind: 'call', work: () => this.sheets.liftWaiting(this.jobOrder, instrument, model) }),
@@ -101,6 +110,10 @@ export class Conductor {
       bus: this.bus,
       sheets: this.sheets,
       post: (report) => this.inbox.post(report),
+      roomFreed: () => {
+        this.dirty = true;
+        this.inbox.post({ kind: 'wake' });
+      },
     });
     const logic = conductorMachine.provide({
       guards: {
@@ -150,6 +163,7 @@ export class Conductor {
     }
     // Every instrument, a function included, is promised an existing workspace.
     mkdirSync(job.score.workspace, { recursive: true });
+    this.attempts.buffers.adopt(job.jobId, job.score.instruments);
     this.jobs.set(job.jobId, job);
     this.jobOrder.push(job);
     if (this.bus.observed) {
@@ -210,6 +224,7 @@ export class Conductor {
     job.checkpoint?.jobChanged();
     for (const record of job.sheets) this.sheets.send(job, record, { type: 'CANCEL' });
     job.readyQueues.clear();
+    job.backlog.clear();
     // The cancellation is on disk before any process is killed.
     this.flush(job);
     for (const record of job.sheets) if (record.attempt !== undefined) this.attempts.abort(record.attempt, 'cancelled');
@@ -274,6 +289,9 @@ export class Conductor {
         }
       }
     }
+    // Starts still queued run with their attempts already aborted: none begins its work,
+    // and their sheets stay `dispatched`, which a resume puts back to `ready`.
+    await this.attempts.buffers.close();
     await this.attempts.settled();
     this.closed = true;
     for (const job of this.jobOrder) {
@@ -304,10 +322,14 @@ export class Conductor {
 
   /** After every drain: one dispatch decision, if anything changed since the last one. */
   private turn(): void {
+    for (const job of this.jobOrder) if (job.backlog.size > 0) this.sheets.admit(job);
     this.flushAll();
     if (this.dirty && !this.shuttingDown) {
       this.dirty = false;
       this.actor.send({ type: 'TURN' });
+      if (this.attempts.buffers.active && this.plan !== undefined) {
+        this.attempts.buffers.announceAtCapacity(this.plan, this.jobs, this.clock.now());
+      }
       this.schedulePacing();
     }
   }
@@ -359,9 +381,10 @@ export class Conductor {
         if (current) record.attempt = undefined;
         if (current && !this.shuttingDown && (record.state === 'dispatched' || record.state === 'running')) {
           this.settle(job, record, event.attempt, event.outcome);
-        } else if (event.attempt.probe) {
+        } else {
+          if (this.bus.observed) this.bus.emit(attemptEndedEvent(job, record, event.attempt, UNJUDGED, 0, this.clock.now()));
           // A probe whose sheet was cancelled says nothing: another may go through.
-          this.instrumentGates.attemptEnded(event.attempt.instrument, 'none', true, undefined);
+          if (event.attempt.probe) this.instrumentGates.attemptEnded(event.attempt.instrument, 'none', true, undefined);
         }
         this.sheets.checkJob(job);
         return;
@@ -385,6 +408,7 @@ export class Conductor {
       jobs: this.rotatedJobs(),
       gates: this.instrumentGates.gates,
       now: this.clock.now(),
+      buffers: this.attempts.buffers.byJob,
     };
   }
 
@@ -472,8 +496,13 @@ export class Conductor {
       record.output = outcome.output;
     }
     if (settled.event.type === 'SUCCEEDED') record.passRate = settled.event.passRate;
+    if (this.bus.observed) {
+      this.bus.emit(attemptEndedEvent(job, record, attempt, judgement(settled.event), settled.costUsd, now));
+    }
     this.sheets.send(job, record, settled.event);
-    if (attempt.row !== undefined) job.checkpoint?.attemptFinished(attempt.row, outcome, record, now, settled.costUsd);
+    if (attempt.row !== undefined) {
+      job.checkpoint?.attemptFinished(attempt.row, outcome, record, now, settled.costUsd, settled.event.type === 'RATE_LIMITED');
+    }
     if (job.budgetUsd !== undefined && job.spentUsd >= job.budgetUsd && !job.pauseReasons.has('budget')) {
       this.pause(job.jobId, 'budget');
     }

@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { breakerAllows, breakerMachine, type BreakerContext, type BreakerEvent } from '../machines/breaker.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './event-bus.js';
@@ -11,6 +11,8 @@ import type { BreakerRow, PolicyState, RateLimitRow } from './store/types.js';
 export interface InstrumentGatesHost {
   readonly clock: Clock;
   readonly bus: EventBus;
+  /** Receives XState inspection events of the breaker actors, whose ids are `breaker:<instrument>`. */
+  readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
   /** A circuit opened: sheets of that instrument with a fallback should move on. */
   circuitOpened(instrument: string): void;
   /** A rate limit ended (expired or cleared): waiting sheets of it go back to ready. */
@@ -130,6 +132,7 @@ export class InstrumentGates {
       const actor = createActor(breakerMachine, {
         snapshot: breakerMachine.resolveState({ value: row.state, context }),
         input: { failures: context.failures, cooldownMs: context.baseCooldownMs },
+        ...this.actorOptions(row.instrument),
       });
       this.adopt(row.instrument, actor, row.state);
       if (row.state === 'open') this.scheduleCooldown(row.instrument, context.reopenAt ?? now);
@@ -140,10 +143,18 @@ export class InstrumentGates {
   private breaker(instrument: string, spec: CircuitBreakerSpec | undefined): Actor<typeof breakerMachine> | undefined {
     let actor = this.breakers.get(instrument);
     if (actor === undefined && spec !== undefined) {
-      actor = createActor(breakerMachine, { input: { failures: spec.failures, cooldownMs: spec.cooldownMs } });
+      actor = createActor(breakerMachine, {
+        input: { failures: spec.failures, cooldownMs: spec.cooldownMs },
+        ...this.actorOptions(instrument),
+      });
       this.adopt(instrument, actor, 'closed');
     }
     return actor;
+  }
+
+  private actorOptions(instrument: string): { id: string; inspect?: NonNullable<InstrumentGatesHost['inspect']> } {
+    const id = `breaker:${instrument}`;
+    return this.host.inspect ? { id, inspect: this.host.inspect } : { id };
   }
 
   private adopt(instrument: string, actor: Actor<typeof breakerMachine>, initial: string): void {

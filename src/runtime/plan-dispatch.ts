@@ -59,6 +59,17 @@ export interface DispatchView {
   readonly gates: ReadonlyMap<string, Gate>;
   /** The conductor's clock when the view was taken (the planner never reads a clock). */
   readonly now: number;
+  /**
+   * Dispatch buffers, by job id then instrument name: a sheet is dispatched only into a
+   * free slot. An instrument without one starts its musicians directly. Absent: none has.
+   */
+  readonly buffers?: ReadonlyMap<string, ReadonlyMap<string, BufferRoom>>;
+}
+
+/** What the planner reads of a dispatch buffer. */
+export interface BufferRoom {
+  /** Sheets it would accept now. */
+  readonly free: number;
 }
 
 export interface DispatchConfig {
@@ -81,7 +92,9 @@ export type SkipReason =
   | 'model_cap'
   | 'rate_limited'
   | 'circuit_open'
-  | 'pacing';
+  | 'pacing'
+  /** The instrument's dispatch buffer is full: the sheets stay ready for a later turn. */
+  | 'at_capacity';
 
 /** A ready queue left (partly) undispatched this turn, and the first limit that held it. */
 export interface SkippedQueue {
@@ -127,6 +140,9 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
       jobFree = due ? Math.min(jobFree, 1) : 0;
     }
     const pacingHeld = job.pacingMs > 0 && jobFree === 0 && job.concurrency - job.inFlight > 0;
+    const buffers = view.buffers?.get(job.jobId);
+    // Slots this plan takes in this job's buffers, by instrument (its models share one).
+    const buffered = buffers === undefined ? undefined : new Map<string, number>();
 
     for (const queue of job.queues) {
       if (queue.sheets.size === 0) continue;
@@ -157,7 +173,9 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
       const instrumentFree = instrumentCap === undefined ? Infinity : instrumentCap - instrumentUsed;
       const modelFree = modelCap === undefined ? Infinity : modelCap - modelUsed;
       const gateFree = gate?.allows === 'one' ? 1 : Infinity;
-      const take = Math.min(globalFree, jobFree, instrumentFree, modelFree, gateFree, queue.sheets.size);
+      const room = buffers?.get(queue.instrument);
+      const bufferFree = room === undefined ? Infinity : room.free - (buffered?.get(queue.instrument) ?? 0);
+      const take = Math.min(globalFree, jobFree, instrumentFree, modelFree, gateFree, bufferFree, queue.sheets.size);
 
       if (take > 0) {
         let taken = 0;
@@ -170,6 +188,7 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
         addedByInstrument.set(queue.instrument, (addedByInstrument.get(queue.instrument) ?? 0) + take);
         addedByModel.set(key, (addedByModel.get(key) ?? 0) + take);
         if (gate?.allows === 'one') probed.add(gateKey);
+        if (room !== undefined) buffered?.set(queue.instrument, (buffered.get(queue.instrument) ?? 0) + take);
       }
 
       const left = queue.sheets.size - Math.max(0, take);
@@ -185,7 +204,9 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
                   : 'job_cap'
                 : instrumentFree <= Math.max(0, take)
                   ? 'instrument_cap'
-                  : 'model_cap';
+                  : modelFree <= Math.max(0, take)
+                    ? 'model_cap'
+                    : 'at_capacity';
         skipped.push(skip(job, queue, left, limit));
       }
     }

@@ -131,7 +131,7 @@ describe('rate-limit detection in output', () => {
       .filter((e) => 'sheetId' in e && e.sheetId === 'clamped')
       .map((e) => e.type)
       .filter((t) => t !== 'sheet.running');
-    expect(states).toEqual(['sheet.dispatched', 'sheet.waiting', 'sheet.dispatched', 'sheet.completed']);
+    expect(states).toEqual(['sheet.dispatched', 'attempt.ended', 'sheet.waiting', 'sheet.dispatched', 'attempt.ended', 'sheet.completed']);
   });
 
   it('retry_after below max_wait is used as is (decimals allowed)', async () => {

@@ -178,9 +178,11 @@ describe('conductor', () => {
       'job.started',
       'sheet.dispatched',
       'sheet.running',
+      'attempt.ended',
       'sheet.completed',
       'sheet.dispatched',
       'sheet.running',
+      'attempt.ended',
       'sheet.completed',
       'job.completed',
     ]);

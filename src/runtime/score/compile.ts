@@ -2,7 +2,9 @@ import * as path from 'node:path';
 import { parseDuration } from './duration.js';
 import { throwIfProblems, type ScoreProblem } from './errors.js';
 import { StageIndex, findCycles, resolveDependencies } from './graph.js';
-import { compileInstruments, unknownInstrument } from './instruments.js';
+import type { PlatformDefaults } from './defaults-load.js';
+import { compileAllInstruments, defaultLayers } from './defaults-instruments.js';
+import { unknownInstrument } from './instruments.js';
 import type { ScoreData } from './schema.js';
 import { resolveStage } from './stage.js';
 import { compileStageTemplates } from './stage-templates.js';
@@ -14,6 +16,8 @@ export interface CompileOptions {
   /** Folder that relative paths (workspace, modules) are resolved against. */
   baseDir: string;
   sourcePath?: string;
+  /** Settings below the score's `defaults:`, and instruments its sheets may name. */
+  platform?: PlatformDefaults;
 }
 
 /**
@@ -24,7 +28,7 @@ export interface CompileOptions {
 export function compileScore(data: ScoreData, options: CompileOptions): Score {
   const problems: ScoreProblem[] = [];
   const baseDir = path.resolve(options.baseDir);
-  const instruments = compileInstruments(data.instruments, baseDir, problems);
+  const instruments = compileAllInstruments(data.instruments, baseDir, options.platform, problems);
   if (Object.keys(instruments).length === 0) {
     problems.push({ path: 'instruments', message: 'define at least one instrument' });
   }
@@ -33,7 +37,8 @@ export function compileScore(data: ScoreData, options: CompileOptions): Score {
     problems.push({ path: 'defaults.instrument', message: unknownInstrument(defaults.instrument, instruments) });
   }
 
-  const stages = data.sheets.map((sheet, i) => resolveStage(sheet, i, defaults, instruments, problems));
+  const layers = defaultLayers(data.defaults, options.platform);
+  const stages = data.sheets.map((sheet, i) => resolveStage(sheet, i, layers, instruments, problems));
 
   const entries = data.sheets.map((sheet) => ({
     id: sheet.id,

@@ -6,8 +6,21 @@ export {
   loadScore,
   parseScore,
   type DefineScoreOptions,
+  type LoadScoreOptions,
   type ParseScoreOptions,
 } from './load.js';
+export {
+  definePlatformDefaults,
+  loadPlatformDefaults,
+  parsePlatformDefaults,
+  type DefinePlatformDefaultsOptions,
+  type LoadPlatformDefaultsOptions,
+  type ParsePlatformDefaultsOptions,
+  type PlatformDefaults,
+} from './defaults-load.js';
+export { platformDefaultsSchema, type PlatformDefaultsInput } from './defaults-schema.js';
+export { BUILT_IN_SETTINGS, type SettingSource } from './defaults-resolve.js';
+export { SheetNotInScoreError, explainSheet, type ExplainedSetting, type SheetExplanation } from './explain.js';
 export { scoreSchema, type ScoreInput } from './schema.js';
 export {
   TEMPLATE_NAMES,

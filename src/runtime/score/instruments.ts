@@ -8,6 +8,7 @@ const DEFAULT_RATE_LIMIT_WAIT = '60s';
 const DEFAULT_RATE_LIMIT_MAX_WAIT = '1h';
 const DEFAULT_BREAKER_FAILURES = 5;
 const DEFAULT_BREAKER_COOLDOWN = '30s';
+const DEFAULT_BUFFER_WORKERS = 1;
 
 /** Compiles `instruments:` and checks each `fallback` names another defined instrument. */
 export function compileInstruments(
@@ -56,6 +57,7 @@ function compileInstrument(name: string, data: InstrumentData, baseDir: string):
         cooldownMs: parseDuration(data.circuit_breaker.cooldown ?? DEFAULT_BREAKER_COOLDOWN, `${at}.circuit_breaker.cooldown`),
       },
     }),
+    ...(data.buffer !== undefined && { buffer: { size: data.buffer.size, workers: data.buffer.workers ?? DEFAULT_BUFFER_WORKERS } }),
   };
   if (data.kind === 'command') {
     const env: Record<string, string> = {};

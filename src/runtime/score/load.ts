@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseDocument } from 'yaml';
 import type { SheetFunction } from '../../actors/instrument.js';
 import { compileScore } from './compile.js';
+import { loadPlatformDefaults, type PlatformDefaults } from './defaults-load.js';
 import { ScoreError, formatPath, throwIfProblems, type ScoreProblem } from './errors.js';
 import { issuesToProblems } from './issues.js';
+import { firstLine, parseJson, parseYaml } from './parse-text.js';
 import { scoreSchema, type ScoreInput } from './schema.js';
 import type { Score } from './types.js';
 
@@ -17,11 +18,23 @@ export interface ParseScoreOptions {
   baseDir: string;
   /** @default 'json' when sourcePath ends in .json, else 'yaml' */
   format?: 'yaml' | 'json';
+  /** Platform defaults: settings below the score's own `defaults:`, and instruments it may name. */
+  defaults?: PlatformDefaults;
 }
 
 export interface DefineScoreOptions {
   /** Folder that `workspace` and instrument `module` paths are relative to. @default process.cwd() */
   baseDir?: string;
+  /** Platform defaults: settings below the score's own `defaults:`, and instruments it may name. */
+  defaults?: PlatformDefaults;
+}
+
+export interface LoadScoreOptions {
+  /**
+   * Platform defaults, or the path of their file (see `loadPlatformDefaults`). Never read
+   * from the environment here: the `baton` command reads `BATON_DEFAULTS`.
+   */
+  defaults?: string | PlatformDefaults;
 }
 
 /**
@@ -31,24 +44,25 @@ export interface DefineScoreOptions {
 export function parseScore(text: string, options: ParseScoreOptions): Score {
   const format = options.format ?? (options.sourcePath?.toLowerCase().endsWith('.json') ? 'json' : 'yaml');
   const raw = format === 'json' ? parseJson(text) : parseYaml(text);
-  return validate(raw, options.baseDir, options.sourcePath);
+  return validate(raw, options.baseDir, options.sourcePath, options.defaults);
 }
 
 /** Validates a score written as an object in a program; a function instrument may give `run`. */
 export function defineScore(input: ScoreInput, options: DefineScoreOptions = {}): Score {
-  return validate(input, options.baseDir ?? process.cwd());
+  return validate(input, options.baseDir ?? process.cwd(), undefined, options.defaults);
 }
 
 /** Reads, validates and prepares a score file (YAML, or JSON for `.json`), importing function modules. */
-export async function loadScore(file: string): Promise<Score> {
+export async function loadScore(file: string, options: LoadScoreOptions = {}): Promise<Score> {
   const sourcePath = path.resolve(file);
+  const defaults = typeof options.defaults === 'string' ? await loadPlatformDefaults(options.defaults) : options.defaults;
   let text: string;
   try {
     text = await readFile(sourcePath, 'utf8');
   } catch (e) {
     throw new ScoreError([{ path: '<file>', message: readProblem(sourcePath, e) }]);
   }
-  const score = parseScore(text, { sourcePath, baseDir: path.dirname(sourcePath) });
+  const score = parseScore(text, { sourcePath, baseDir: path.dirname(sourcePath), ...(defaults !== undefined && { defaults }) });
   await loadInstrumentModules(score);
   return score;
 }
@@ -63,7 +77,8 @@ export async function loadInstrumentModules(score: Score): Promise<void> {
   const problems: ScoreProblem[] = [];
   for (const [name, spec] of Object.entries(score.instruments)) {
     if (spec.kind !== 'function' || spec.fn !== undefined || spec.module === undefined) continue;
-    const at = (field: string) => formatPath(['instruments', name, field]);
+    const inFile = spec.definedIn === undefined ? '' : `${spec.definedIn}: `;
+    const at = (field: string) => `${inFile}${formatPath(['instruments', name, field])}`;
     if (!existsSync(spec.module)) {
       problems.push({ path: at('module'), message: `module file not found: ${spec.module}` });
       continue;
@@ -92,56 +107,15 @@ export async function loadInstrumentModules(score: Score): Promise<void> {
   throwIfProblems(problems);
 }
 
-function validate(raw: unknown, baseDir: string, sourcePath?: string): Score {
+function validate(raw: unknown, baseDir: string, sourcePath?: string, platform?: PlatformDefaults): Score {
   if (raw === null || raw === undefined) throw new ScoreError([{ path: '<score>', message: 'the score is empty' }]);
   const result = scoreSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ScoreError(issuesToProblems(result.error.issues));
-  return compileScore(result.data, { baseDir, ...(sourcePath !== undefined && { sourcePath }) });
-}
-
-function parseYaml(text: string): unknown {
-  const doc = parseDocument(text, { merge: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ScoreError(
-      doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
-        const message = error.message.split(' at line ')[0]!.split('\n')[0]!;
-        return { path: pos === undefined ? '<file>' : `line ${pos.line}, column ${pos.col}`, message };
-      }),
-    );
-  }
-  try {
-    return doc.toJS();
-  } catch (e) {
-    throw new ScoreError([{ path: '<file>', message: firstLine(e) }]);
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    const reason = firstLine(e)
-      .replace(/, ".*" is not valid JSON$/, '')
-      .replace(/ in JSON at position \d+.*$/, '');
-    throw new ScoreError([{ path: jsonErrorPath(text, firstLine(e)), message: `invalid JSON: ${reason}` }]);
-  }
-}
-
-/** `line L, column C` of a JSON syntax error, found from its message or by the YAML parser. */
-function jsonErrorPath(text: string, message: string): string {
-  const position = /at position (\d+)/.exec(message);
-  if (position !== null) {
-    const before = text.slice(0, Number(position[1]));
-    const lines = before.split('\n');
-    return `line ${lines.length}, column ${lines[lines.length - 1]!.length + 1}`;
-  }
-  if (/end of JSON input/.test(message)) {
-    const lines = text.split('\n');
-    return `line ${lines.length}, column ${lines[lines.length - 1]!.length + 1}`;
-  }
-  const pos = parseDocument(text).errors[0]?.linePos?.[0];
-  return pos === undefined ? '<file>' : `line ${pos.line}, column ${pos.col}`;
+  return compileScore(result.data, {
+    baseDir,
+    ...(sourcePath !== undefined && { sourcePath }),
+    ...(platform !== undefined && { platform }),
+  });
 }
 
 function readProblem(file: string, e: unknown): string {
@@ -150,8 +124,4 @@ function readProblem(file: string, e: unknown): string {
   if (code === 'EISDIR') return `${file} is a folder, not a score file`;
   if (code === 'EACCES') return `permission denied reading ${file}`;
   return `cannot read ${file}: ${firstLine(e)}`;
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 }

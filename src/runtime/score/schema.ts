@@ -200,6 +200,13 @@ const instrumentCommon = {
     .array(z.string())
     .optional()
     .describe('Instruments tried in order once the attempts on this one run out.'),
+  buffer: z
+    .strictObject({
+      size: count.describe('Starts that may wait for a worker; when full, sheets stay ready until a slot frees. 0: no buffer.'),
+      workers: cap.optional().describe('Starts in progress at once. @default 1'),
+    })
+    .optional()
+    .describe('A bounded queue in front of slow starts (a remote API, a cold process): dispatching never waits for them. @default { size: 0 }'),
 };
 
 const commandInstrumentSchema = z

@@ -1,5 +1,6 @@
 import type { SheetFunction } from '../../actors/instrument.js';
 import type { BackoffPolicy, DependencyFailurePolicy } from '../../machines/types.js';
+import type { SettingSource } from './defaults-resolve.js';
 
 /** A template compiled at load time: literal text and `{{name}}` references, names already checked. */
 export interface Template {
@@ -20,6 +21,14 @@ export interface CircuitBreakerSpec {
   cooldownMs: number;
 }
 
+/** An instrument's dispatch buffer: starts queue in `size` slots, `workers` start them. */
+export interface BufferSpec {
+  /** Starts that may wait for a worker; 0 starts every musician directly, with no buffer. */
+  size: number;
+  /** Starts in progress at once. */
+  workers: number;
+}
+
 interface InstrumentCommon {
   name: string;
   /** Cap on attempts of this instrument in flight at once, across every job of the conductor. */
@@ -31,6 +40,9 @@ interface InstrumentCommon {
   costPattern?: RegExp;
   circuitBreaker?: CircuitBreakerSpec;
   fallback: string[];
+  buffer?: BufferSpec;
+  /** The platform defaults that define it (their `source`); absent for an instrument of the score. */
+  definedIn?: string;
 }
 
 export interface CommandInstrumentSpec extends InstrumentCommon {
@@ -85,6 +97,11 @@ export interface StageSpec {
   budgetUsd?: number;
   vars: Record<string, string>;
   dependsOn: DependencyRef[];
+  /**
+   * Where each resolved setting came from, by its name in the score file (`retries`,
+   * `backoff.max`, `vars.NAME`). Set by the loader; read by `explainSheet`.
+   */
+  sources?: Record<string, SettingSource>;
 }
 
 /** A validated, expanded score: what the conductor runs. */

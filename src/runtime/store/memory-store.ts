@@ -9,6 +9,7 @@ import type {
   JobRow,
   LockInfo,
   LockOwner,
+  SheetEventRow,
   SheetRow,
 } from './types.js';
 
@@ -25,6 +26,7 @@ class MemoryData {
   /** Map order is the order sheets were first written, as rowid order is in SQLite. */
   readonly sheets = new Map<string, SheetRow>();
   readonly attempts = new Map<string, Map<number, AttemptRow>>();
+  readonly events: SheetEventRow[] = [];
   lock: LockInfo | undefined = undefined;
 }
 
@@ -91,6 +93,7 @@ export class MemoryStore implements CheckpointStore {
     const attempts = batch.attempts.map((attempt) =>
       structuredClone({ ...attempt, pid: attempt.pid ?? null, pidStart: attempt.pidStart ?? null }),
     );
+    const events = structuredClone(batch.events ?? []);
     if (job !== undefined) this.data.job = job;
     for (const sheet of sheets) this.data.sheets.set(sheet.id, sheet);
     for (const attempt of attempts) {
@@ -98,6 +101,7 @@ export class MemoryStore implements CheckpointStore {
       if (ofSheet === undefined) this.data.attempts.set(attempt.sheetId, (ofSheet = new Map()));
       ofSheet.set(attempt.number, attempt);
     }
+    for (const event of events) this.data.events.push(event);
   }
 
   loadJob(): JobRow | undefined {
@@ -123,8 +127,19 @@ export class MemoryStore implements CheckpointStore {
     return structuredClone(ids.flatMap((id) => [...this.data.attempts.get(id)!.values()].sort(byNumber)));
   }
 
-  loadAll(): CheckpointContents {
-    return { job: this.loadJob(), sheets: this.loadSheets(), attempts: this.loadAttempts(), lock: this.lockHolder() };
+  /** Every sheet event, in the order written. */
+  loadSheetEvents(): SheetEventRow[] {
+    return structuredClone(this.data.events);
+  }
+
+  loadAll(options: { events?: boolean } = {}): CheckpointContents {
+    return {
+      job: this.loadJob(),
+      sheets: this.loadSheets(),
+      attempts: this.loadAttempts(),
+      lock: this.lockHolder(),
+      ...(options.events ? { events: this.loadSheetEvents() } : {}),
+    };
   }
 
   /** Nothing to release; the contents stay readable (see the class comment). */

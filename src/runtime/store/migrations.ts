@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
  */
 export const BATON_APPLICATION_ID = 0x4261746e;
 
-/** The tables a checkpoint of the latest schema has. */
+/** The tables every checkpoint has, whatever its schema version: what tells one from another program's database. */
 export const CHECKPOINT_TABLES = ['job', 'sheets', 'attempts', 'lock'] as const;
 
 export interface Migration {
@@ -114,6 +114,23 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`
         ALTER TABLE job ADD COLUMN policies TEXT;        -- JSON (PolicyState), NULL for none
         ALTER TABLE attempts ADD COLUMN validation TEXT; -- JSON (the attempt's validation report)
+      `);
+    },
+  },
+  {
+    version: 5,
+    description: 'sheet events: every state a sheet entered, and when',
+    up(db) {
+      // Append-only and unindexed: one cheap insert per state change; read whole, in order.
+      db.exec(`
+        CREATE TABLE sheet_events (
+          seq      INTEGER PRIMARY KEY,
+          sheet_id TEXT    NOT NULL,
+          at       INTEGER NOT NULL,
+          state    TEXT    NOT NULL,
+          until    INTEGER,          -- deadline of a retry or waiting state
+          detail   TEXT
+        );
       `);
     },
   },

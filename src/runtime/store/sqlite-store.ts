@@ -23,6 +23,7 @@ import {
   toSheetRecord,
   writeStatements,
 } from './sqlite-rows.js';
+import { fromSheetEventRecord, sheetEventStatements, toSheetEventRecord } from './sqlite-sheet-events.js';
 import {
   BATON_APPLICATION_ID,
   CHECKPOINT_TABLES,
@@ -38,6 +39,7 @@ import type {
   JobRow,
   LockInfo,
   LockOwner,
+  SheetEventRow,
   SheetRow,
 } from './types.js';
 
@@ -241,6 +243,7 @@ export class SqliteStore implements CheckpointStore {
   readonly location: string;
   private readonly read: ReturnType<typeof readStatements>;
   private readonly write: ReturnType<typeof writeStatements> | undefined;
+  private readonly events: ReturnType<typeof sheetEventStatements>;
   private readonly commitTx: ((batch: CheckpointBatch) => void) & { immediate(batch: CheckpointBatch): void };
   /** The owner this store took the lock for; `releaseLock` removes only that. */
   private owner: LockOwner | undefined = undefined;
@@ -254,12 +257,15 @@ export class SqliteStore implements CheckpointStore {
     this.location = path;
     this.read = readStatements(db);
     this.write = readonly ? undefined : writeStatements(db);
+    this.events = sheetEventStatements(db, !readonly);
     const write = this.write;
+    const append = this.events.append;
     this.commitTx = db.transaction((batch: CheckpointBatch) => {
       if (write === undefined) return;
       if (batch.job !== undefined) write.job.run(toJobRecord(batch.job));
       for (const sheet of batch.sheets) write.sheet.run(toSheetRecord(sheet));
       for (const attempt of batch.attempts) write.attempt.run(toAttemptRecord(attempt));
+      for (const event of batch.events ?? []) append?.run(toSheetEventRecord(event));
     });
   }
 
@@ -313,7 +319,7 @@ export class SqliteStore implements CheckpointStore {
   /** One transaction for the whole batch: one WAL append, no fsync (see `open`). */
   commit(batch: CheckpointBatch): void {
     this.writable('write a checkpoint');
-    if (batch.job === undefined && batch.sheets.length === 0 && batch.attempts.length === 0) return;
+    if (batch.job === undefined && batch.sheets.length === 0 && batch.attempts.length === 0 && !batch.events?.length) return;
     this.guard(() => this.commitTx.immediate(batch), 'write');
   }
 
@@ -335,8 +341,13 @@ export class SqliteStore implements CheckpointStore {
     }, 'read');
   }
 
+  /** Every sheet event, in the order written. */
+  loadSheetEvents(): SheetEventRow[] {
+    return this.guard(() => this.events.all.all().map(fromSheetEventRecord), 'read');
+  }
+
   /** Everything, read in one transaction: one snapshot even while another process commits. */
-  loadAll(): CheckpointContents {
+  loadAll(options: { events?: boolean } = {}): CheckpointContents {
     return this.guard(
       () =>
         this.db.transaction(() => ({
@@ -344,6 +355,7 @@ export class SqliteStore implements CheckpointStore {
           sheets: this.loadSheets(),
           attempts: this.loadAttempts(),
           lock: this.readLock(),
+          ...(options.events ? { events: this.loadSheetEvents() } : {}),
         }))(),
       'read',
     );

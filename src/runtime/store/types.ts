@@ -102,6 +102,22 @@ export interface AttemptRow {
   validation?: { passed: number; total: number; failed: string[] } | null;
 }
 
+/**
+ * A sheet entering a state, as the checkpoint saw it at the end of a turn. Append-only: the
+ * history a run report draws (rate-limit waits, retry backoffs, fermatas), which the sheet
+ * rows, holding only the latest state, cannot tell.
+ */
+export interface SheetEventRow {
+  sheetId: string;
+  /** When the turn that moved it ended (conductor clock). */
+  at: number;
+  state: SheetState;
+  /** The deadline of a `retry` or `waiting` state; null otherwise. */
+  until: number | null;
+  /** The sheet's failure reason on entering `retry`, `fermata`, `failed` or `skipped`. */
+  detail: string | null;
+}
+
 /** Everything one inbox turn changed, written in one transaction. */
 export interface CheckpointBatch {
   job?: JobRow;
@@ -109,6 +125,8 @@ export interface CheckpointBatch {
   sheets: SheetRow[];
   /** Upserted by (sheetId, number). */
   attempts: AttemptRow[];
+  /** Appended in order. */
+  events?: SheetEventRow[];
 }
 
 export interface LockOwner {
@@ -145,9 +163,10 @@ export interface CheckpointStore {
   loadAttempts(sheetId?: string): AttemptRow[];
   /**
    * Job, sheets, attempts and lock read as one consistent snapshot (one read transaction),
-   * for a reader while another process writes. Optional: both built-in stores have it.
+   * for a reader while another process writes; with `events`, the sheet events too.
+   * Optional: both built-in stores have it.
    */
-  loadAll?(): CheckpointContents;
+  loadAll?(options?: { events?: boolean }): CheckpointContents;
   /** Removes the lock whoever holds it (a holder on another host that is known to be gone). */
   breakLock?(): void;
   close(): void;
@@ -159,4 +178,6 @@ export interface CheckpointContents {
   sheets: SheetRow[];
   attempts: AttemptRow[];
   lock: LockInfo | undefined;
+  /** Every sheet event in the order written; present when asked for (`loadAll({ events: true })`). */
+  events?: SheetEventRow[];
 }

@@ -1,0 +1,91 @@
+import type { VirtualClock } from '../../src/runtime/clock.js';
+import { settle } from '../support/virtual-run.js';
+
+export { settle };
+
+/**
+ * Waits for `promise` in virtual time: lets promises settle, then jumps the clock to its
+ * next timer, until the promise settles. Throws if nothing is left to happen.
+ */
+export async function runVirtual<V>(promise: Promise<V>, clock: VirtualClock): Promise<V> {
+  let outcome: { ok: true; value: V } | { ok: false; error: unknown } | undefined;
+  promise.then(
+    (value) => (outcome = { ok: true, value }),
+    (error: unknown) => (outcome = { ok: false, error }),
+  );
+  for (let step = 0; step < 100_000; step++) {
+    await settle();
+    if (outcome === undefined && !clock.runNext()) {
+      await settle();
+      if (outcome === undefined) throw new Error('runVirtual: stuck, no timer left and the promise has not settled');
+    }
+    if (outcome !== undefined) {
+      if (outcome.ok) return outcome.value;
+      throw outcome.error;
+    }
+  }
+  throw new Error('runVirtual: too many steps');
+}
+
+/**
+ * A source that records how it is used: items pulled, whether `return()` was called, and a
+ * check run before every pull.
+ */
+export class CountingSource<T> implements Iterable<T> {
+  pulled = 0;
+  returned = false;
+  /** The iterator answered `done`. */
+  exhausted = false;
+
+  constructor(
+    private readonly items: readonly T[],
+    private readonly beforePull: (pulled: number) => void = () => {},
+  ) {}
+
+  [Symbol.iterator](): Iterator<T> {
+    let i = 0;
+    return {
+      next: () => {
+        this.beforePull(this.pulled);
+        if (i >= this.items.length) {
+          this.exhausted = true;
+          return { done: true, value: undefined };
+        }
+        this.pulled++;
+        return { done: false, value: this.items[i++]! };
+      },
+      return: () => {
+        this.returned = true;
+        return { done: true, value: undefined };
+      },
+    };
+  }
+}
+
+export interface SourceRecord {
+  pulled: number;
+  /** Every item was yielded. */
+  exhausted: boolean;
+  /** The generator's `finally` ran: at its end, or early through `return()`. */
+  closed: boolean;
+}
+
+export const sourceRecord = (): SourceRecord => ({ pulled: 0, exhausted: false, closed: false });
+
+/** An async generator over `items` that records how far it got and whether it was closed. */
+export function asyncSource<T>(items: readonly T[], record: SourceRecord): AsyncIterable<T> {
+  return (async function* () {
+    try {
+      for (const item of items) {
+        await Promise.resolve();
+        record.pulled++;
+        yield item;
+      }
+      record.exhausted = true;
+    } finally {
+      record.closed = true;
+    }
+  })();
+}
+
+export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
