@@ -47,7 +47,10 @@ export const SCENARIOS = [
     title: 'real processes: N `true` commands at concurrency 8 (command instrument vs xargs -P8)',
     sizes: [1_000],
     baton: 'scenarios/s4-baton.mjs',
-    baselines: [{ name: 'xargs -P8', script: 'scenarios/s4-xargs.mjs' }],
+    baselines: [
+      { name: 'xargs -P8', script: 'scenarios/s4-xargs.mjs' },
+      { name: 'node spawn', script: 'scenarios/s4-node-spawn.mjs' },
+    ],
   },
   {
     id: 'S5',
