@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { SCENARIOS } from './suite.mjs';
+import { SCENARIOS, TARGETS } from './suite.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const RESULTS_FILE = new URL('./results.json', import.meta.url);
@@ -91,9 +91,10 @@ function median(values) {
   return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-function summarize(samples) {
+function summarize(samples, extra = []) {
   const ok = samples.filter((s) => s.error === undefined);
   return {
+    extra: Object.fromEntries(extra.map((field) => [field, round(median(ok.map((s) => s[field])))])),
     runs: ok.length,
     errors: samples.filter((s) => s.error !== undefined).map((s) => s.error),
     ms: median(ok.map((s) => s.ms)),
@@ -129,36 +130,44 @@ async function main() {
           log(`  ${scenario.id} n=${n} run ${run + 1}/${opts.runs} ${subject.name.padEnd(13)} ${shown}`);
         }
       }
-      const baton = summarize(samples.get(subjectName));
-      for (const baseline of scenario.baselines) {
-        const base = summarize(samples.get(baseline.name));
-        const ratio = baton.ms !== null && base.ms !== null && base.ms > 0 ? baton.ms / base.ms : null;
-        rows.push({
-          scenario: scenario.id,
-          n,
-          subject: subjectName,
-          baseline: baseline.name,
-          batonMedianMs: round(baton.ms),
-          baselineMedianMs: round(base.ms),
-          ratio: round(ratio, 3),
-          batonPeakHeapMB: round(baton.peakHeapMB),
-          baselinePeakHeapMB: round(base.peakHeapMB),
-          batonMaxRssMB: round(baton.maxRssMB),
-          baselineMaxRssMB: round(base.maxRssMB),
-          runs: { baton: baton.runs, baseline: base.runs },
-          samplesMs: { baton: baton.allMs, baseline: base.allMs },
-          ...(baton.errors.length + base.errors.length > 0 && { errors: [...baton.errors, ...base.errors] }),
-        });
-      }
+      const baton = summarize(samples.get(subjectName), scenario.extra);
+      const rowFor = (baselineName, base) => ({
+        scenario: scenario.id,
+        n,
+        subject: subjectName,
+        baseline: baselineName,
+        batonMedianMs: round(baton.ms, 4),
+        baselineMedianMs: base === undefined ? null : round(base.ms),
+        ratio: base !== undefined && baton.ms !== null && base.ms !== null && base.ms > 0 ? round(baton.ms / base.ms, 3) : null,
+        batonPeakHeapMB: round(baton.peakHeapMB),
+        baselinePeakHeapMB: base === undefined ? null : round(base.peakHeapMB),
+        batonMaxRssMB: round(baton.maxRssMB),
+        baselineMaxRssMB: base === undefined ? null : round(base.maxRssMB),
+        ...(scenario.extra !== undefined && { batonExtra: baton.extra }),
+        runs: { baton: baton.runs, baseline: base === undefined ? null : base.runs },
+        samplesMs: { baton: baton.allMs, baseline: base === undefined ? null : base.allMs },
+        ...(baton.errors.length + (base?.errors.length ?? 0) > 0 && { errors: [...baton.errors, ...(base?.errors ?? [])] }),
+      });
+      if (scenario.baselines.length === 0) rows.push(rowFor(null, undefined));
+      for (const baseline of scenario.baselines) rows.push(rowFor(baseline.name, summarize(samples.get(baseline.name))));
     }
   }
 
   printTable(rows, chosen);
+  const targets = TARGETS.map((t) => ({ id: t.id, target: t.text, ...t.check(rows) }));
+  printTargets(targets);
   const measured = new Set(rows.map((r) => `${r.scenario}/${r.n}`));
   const kept = (await previousRows()).filter((r) => !measured.has(`${r.scenario}/${r.n}`));
   const order = (r) => SCENARIOS.findIndex((s) => s.id === r.scenario);
   const all = [...kept, ...rows].sort((a, b) => order(a) - order(b) || a.n - b.n); // stable: baselines keep their order
-  await writeFile(RESULTS_FILE, `${JSON.stringify(all, null, 2)}\n`);
+  const results = {
+    machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGB: Math.round(os.totalmem() / 2 ** 30) },
+    runsEach: opts.runs,
+    // Targets as checked against this run's rows only (kept rows are older measurements).
+    targets,
+    rows: all,
+  };
+  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   log(`\nwrote ${fileURLToPath(RESULTS_FILE)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   if (rows.some((r) => r.errors !== undefined)) process.exitCode = 1;
 }
@@ -166,22 +175,33 @@ async function main() {
 /** The rows of the last results.json, or none if it is missing or unreadable. */
 async function previousRows() {
   try {
-    const rows = JSON.parse(await readFile(RESULTS_FILE, 'utf8'));
+    const parsed = JSON.parse(await readFile(RESULTS_FILE, 'utf8'));
+    const rows = Array.isArray(parsed) ? parsed : parsed?.rows;
     return Array.isArray(rows) ? rows.filter((r) => typeof r?.scenario === 'string' && Number.isInteger(r?.n)) : [];
   } catch {
     return [];
   }
 }
 
+function printTargets(targets) {
+  const out = ['', 'targets (this run):'];
+  for (const t of targets) {
+    const mark = !t.measured ? 'not measured' : t.met ? 'met' : 'NOT MET';
+    out.push(`  ${mark.padEnd(12)} ${t.target}${t.measured ? ` — ${t.value}` : ''}`);
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 function printTable(rows, scenarios) {
   const header = ['scenario', 'N', 'subject', 'subject ms', 'baseline', 'baseline ms', 'ratio', 'subject heap MB', 'baseline heap MB', 'subject RSS MB'];
   const text = new Set([0, 1, 2, 4]); // left-aligned columns
+  const unitOf = (r) => scenarios.find((s) => s.id === r.scenario)?.unit;
   const body = rows.map((r) => [
     r.scenario,
     r.n.toLocaleString('en-US'),
     r.subject,
-    fmt(r.batonMedianMs),
-    r.baseline,
+    unitOf(r) === undefined ? fmt(r.batonMedianMs) : `${fmt(r.batonExtra?.[unitOf(r).field] ?? null, 2)} ${unitOf(r).label}`,
+    r.baseline ?? '—',
     fmt(r.baselineMedianMs),
     r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`,
     fmt(r.batonPeakHeapMB),

@@ -9,6 +9,9 @@
 //   subject       optional name of that child in the table and results.json (default 'baton')
 //   baselines     [{ name, script }]: what baton is compared with, each run the same way
 //   nodeArgs      optional extra node flags for every child of the scenario
+//   extra         optional names of numeric fields the children print besides ms; their
+//                 medians go into results.json (and the table, when `unit` names one)
+//   unit          optional { field, label }: show that field in the table instead of ms
 
 export const SCENARIOS = [
   {
@@ -22,6 +25,34 @@ export const SCENARIOS = [
     ],
   },
   {
+    id: 'S2',
+    title: 'growth (the S1 job at each N, baton alone: time and peak heap per N)',
+    sizes: [1_000, 10_000, 100_000, 1_000_000],
+    baton: 'scenarios/s1-baton.mjs',
+    baselines: [],
+    // The 1M-sheet job needs room beyond V8's default old space on small machines.
+    nodeArgs: ['--max-old-space-size=4096'],
+  },
+  {
+    id: 'S3',
+    title: 'one dispatch decision with 100k sheets pending behind a running one (µs, median; p99 in results.json)',
+    sizes: [100_000],
+    baton: 'scenarios/s3-baton.mjs',
+    baselines: [],
+    extra: ['decisionMedianUs', 'decisionP99Us'],
+    unit: { field: 'decisionMedianUs', label: 'µs' },
+  },
+  {
+    id: 'S4',
+    title: 'real processes: N `true` commands at concurrency 8 (command instrument vs xargs -P8)',
+    sizes: [1_000],
+    baton: 'scenarios/s4-baton.mjs',
+    baselines: [
+      { name: 'xargs -P8', script: 'scenarios/s4-xargs.mjs' },
+      { name: 'node spawn', script: 'scenarios/s4-node-spawn.mjs' },
+    ],
+  },
+  {
     id: 'S5',
     title: 'durability cost (the S1 job checkpointed: file-backed SqliteStore, WAL, vs MemoryStore vs none)',
     sizes: [10_000],
@@ -32,4 +63,88 @@ export const SCENARIOS = [
       { name: 'no-store', script: 'scenarios/s5-no-store.mjs' },
     ],
   },
+  {
+    id: 'S6',
+    title: 'layered DAG: N layers of 1,000, each on the whole previous layer (vs the same sheets flat)',
+    sizes: [100],
+    baton: 'scenarios/s6-baton.mjs',
+    baselines: [{ name: 'flat fan-out', script: 'scenarios/s6-flat.mjs' }],
+  },
 ];
+
+const row = (rows, scenario, n, baseline) =>
+  rows.find((r) => r.scenario === scenario && r.n === n && (baseline === undefined || r.baseline === baseline));
+
+/**
+ * The targets of issue 7, checked against the rows of one run. A target whose rows were not
+ * measured in this run (a --scenario or --n subset) is reported as not measured.
+ */
+export const TARGETS = [
+  {
+    id: 'S1 vs floor',
+    text: 'S1 at 100k ≤ 1.5× the bare XState floor',
+    check: (rows) => ratioAtMost(row(rows, 'S1', 100_000, 'xstate-floor'), 1.5),
+  },
+  {
+    id: 'S1 vs p-queue',
+    text: 'S1 at 100k ≤ 10× p-queue',
+    check: (rows) => ratioAtMost(row(rows, 'S1', 100_000, 'p-queue'), 10),
+  },
+  {
+    id: 'S2 growth',
+    text: 'S2 time(100k) / time(10k) ≤ 12',
+    check: (rows) => {
+      const a = row(rows, 'S2', 100_000);
+      const b = row(rows, 'S2', 10_000);
+      if (!a?.batonMedianMs || !b?.batonMedianMs) return { measured: false };
+      const value = a.batonMedianMs / b.batonMedianMs;
+      return { measured: true, value: `${value.toFixed(2)}`, met: value <= 12 };
+    },
+  },
+  {
+    id: 'S2 1M heap',
+    text: 'S2 the 1M-sheet job completes with peak heap < 1.5 GB',
+    check: (rows) => {
+      const r = row(rows, 'S2', 1_000_000);
+      if (r === undefined) return { measured: false };
+      const ok = r.runs.baton > 0 && r.errors === undefined;
+      return { measured: true, value: `${r.batonPeakHeapMB ?? '—'} MB`, met: ok && r.batonPeakHeapMB < 1536 };
+    },
+  },
+  {
+    id: 'S3 decision',
+    text: 'S3 median dispatch decision ≤ 50 µs',
+    check: (rows) => {
+      const r = row(rows, 'S3', 100_000);
+      const us = r?.batonExtra?.decisionMedianUs;
+      if (typeof us !== 'number') return { measured: false };
+      return { measured: true, value: `${us} µs (p99 ${r.batonExtra.decisionP99Us} µs)`, met: us <= 50 };
+    },
+  },
+  {
+    id: 'S4 processes',
+    text: 'S4 ≤ 1.3× xargs -P8',
+    check: (rows) => ratioAtMost(row(rows, 'S4', 1_000, 'xargs -P8'), 1.3),
+  },
+  {
+    id: 'S5 durability',
+    text: 'S5 SQLite store ≤ 1.5× the in-memory store',
+    check: (rows) => ratioAtMost(row(rows, 'S5', 10_000, 'memory-store'), 1.5),
+  },
+  {
+    id: 'S6 layers',
+    text: 'S6 completes; peak heap within 1.5× the same sheets flat (no per-edge memory)',
+    check: (rows) => {
+      const r = row(rows, 'S6', 100, 'flat fan-out');
+      if (r === undefined) return { measured: false };
+      const heap = r.batonPeakHeapMB / r.baselinePeakHeapMB;
+      const ok = r.runs.baton > 0 && r.errors === undefined;
+      return { measured: true, value: `heap ${heap.toFixed(2)}×, time ${r.ratio}×`, met: ok && heap <= 1.5 };
+    },
+  },
+];
+
+function ratioAtMost(r, limit) {
+  if (r === undefined || r.ratio === null) return { measured: false };
+  return { measured: true, value: `${r.ratio.toFixed(2)}×`, met: r.ratio <= limit };
+}
