@@ -3,7 +3,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { abortedMessage } from './abort-reason.js';
 import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
-import { lastNonEmptyLine, readTail } from './output-tail.js';
+import { lastNonEmptyLine, readTailOf } from './output-tail.js';
 import { killGroupAndWait } from './process-group.js';
 import { superviseProcess } from './supervise.js';
 
@@ -90,21 +90,19 @@ async function runAttempt(
 
   const stdoutFile = `${request.outputPrefix}.stdout`;
   const stderrFile = `${request.outputPrefix}.stderr`;
-  let stdoutHandle: FileHandle | undefined;
-  let stderrHandle: FileHandle | undefined;
+  let handles: [FileHandle, FileHandle];
   try {
-    await mkdir(request.workspace, { recursive: true });
-    await mkdir(dirname(request.outputPrefix), { recursive: true });
-    stdoutHandle = await open(stdoutFile, 'w');
-    stderrHandle = await open(stderrFile, 'w');
+    // Both recursive, so they may overlap (the output usually lies inside the workspace).
+    await Promise.all([mkdir(request.workspace, { recursive: true }), mkdir(dirname(request.outputPrefix), { recursive: true })]);
+    handles = await openOutputs(stdoutFile, stderrFile);
   } catch (err) {
-    await closeQuietly(stdoutHandle, stderrHandle);
     return {
       status: 'failure',
       error: `cannot prepare the attempt: ${errorText(err)}`,
       ...(OUT_OF_RESOURCES.has(errnoCode(err) ?? '') && { startError: { permanent: false } }),
     };
   }
+  const [stdoutHandle, stderrHandle] = handles;
   if (signal.aborted) {
     await closeQuietly(stdoutHandle, stderrHandle);
     return { status: 'failure', error: abortedMessage(signal.reason), stdoutFile, stderrFile };
@@ -130,15 +128,36 @@ async function runAttempt(
       stderrFile,
     };
   }
-  // The child holds its own copies of the descriptors now.
-  const closing = closeQuietly(stdoutHandle, stderrHandle);
 
+  // The handles stay open in baton (the child has its own copies) until the tails are read.
+  try {
+    return await superviseAndCollect(config, program, child, signal, hooks, { stdoutFile, stderrFile, stdoutHandle, stderrHandle });
+  } finally {
+    await closeQuietly(stdoutHandle, stderrHandle);
+  }
+}
+
+interface AttemptFiles {
+  stdoutFile: string;
+  stderrFile: string;
+  stdoutHandle: FileHandle;
+  stderrHandle: FileHandle;
+}
+
+/** Waits for the process (and its group) to end and turns how it ended into an outcome. */
+async function superviseAndCollect(
+  config: CommandConfig,
+  program: string,
+  child: ChildProcess,
+  signal: AbortSignal,
+  hooks: AttemptHooks,
+  { stdoutFile, stderrFile, stdoutHandle, stderrHandle }: AttemptFiles,
+): Promise<AttemptOutcome> {
   const { end, stopReason } = await superviseProcess(child, {
     killGraceMs: config.killGraceMs,
     signal,
     onSpawn: () => hooks.onStarted(child.pid !== undefined ? { pid: child.pid } : {}),
   });
-  await closing;
 
   if (end.kind === 'error') {
     // A missing or non-executable program will not fix itself; running out of processes or
@@ -153,7 +172,7 @@ async function runAttempt(
   const pid = child.pid;
   if (pid !== undefined) await killGroupAndWait(pid, GROUP_EXIT_WAIT_MS);
 
-  const [stdoutTail, stderrTail] = await Promise.all([readTail(stdoutFile), readTail(stderrFile)]);
+  const [stdoutTail, stderrTail] = await Promise.all([readTailOf(stdoutHandle), readTailOf(stderrHandle)]);
   const outcome: AttemptOutcome = {
     status: 'failure',
     exitCode: end.code,
@@ -229,6 +248,14 @@ function errnoCode(err: unknown): string | undefined {
 function isSystemError(err: unknown): boolean {
   const code = errnoCode(err);
   return code !== undefined && !code.startsWith('ERR_');
+}
+
+/** Opens both output files, for reading too: the tails are read through the same handles. */
+async function openOutputs(stdoutFile: string, stderrFile: string): Promise<[FileHandle, FileHandle]> {
+  const [out, err] = await Promise.allSettled([open(stdoutFile, 'w+'), open(stderrFile, 'w+')]);
+  if (out.status === 'fulfilled' && err.status === 'fulfilled') return [out.value, err.value];
+  await closeQuietly(out.status === 'fulfilled' ? out.value : undefined, err.status === 'fulfilled' ? err.value : undefined);
+  throw out.status === 'rejected' ? out.reason : (err as PromiseRejectedResult).reason;
 }
 
 async function closeQuietly(...handles: (FileHandle | undefined)[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** How many bytes of a captured stream an outcome carries; the whole stream stays in its file. */
 export const OUTPUT_TAIL_BYTES = 8 * 1024;
@@ -18,6 +18,15 @@ export async function readTail(path: string, maxBytes: number = OUTPUT_TAIL_BYTE
     return '';
   }
   try {
+    return await readTailOf(handle, maxBytes);
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/** `readTail` of a file already open for reading; the handle stays open. */
+export async function readTailOf(handle: FileHandle, maxBytes: number = OUTPUT_TAIL_BYTES): Promise<string> {
+  try {
     const { size } = await handle.stat();
     const length = Math.min(size, maxBytes);
     if (length <= 0) return '';
@@ -32,8 +41,6 @@ export async function readTail(path: string, maxBytes: number = OUTPUT_TAIL_BYTE
     return decoder.decode(buffer.subarray(start, bytesRead));
   } catch {
     return '';
-  } finally {
-    await handle.close().catch(() => {});
   }
 }
 

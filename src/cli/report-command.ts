@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { renderReport } from '../runtime/report/render.js';
 import { reportData } from '../runtime/report/report-data.js';
-import { loadScore } from '../runtime/score/load.js';
 import type { Score } from '../runtime/score/types.js';
 import { CheckpointError } from '../runtime/store/errors.js';
 import { isProcessAlive } from '../runtime/store/lock.js';
@@ -13,6 +12,7 @@ import type { LockInfo } from '../runtime/store/types.js';
 import { checkpointFile } from './checkpoint-file.js';
 import { EXIT } from './exit-codes.js';
 import { reportScoreError } from './score-errors.js';
+import { addDefaultsOption, loadScoreForCli, type DefaultsFlags } from './score-loading.js';
 
 /** Where the report goes without `--out`: beside the checkpoint it is made from. */
 export function defaultReportFile(score: Score): string {
@@ -20,24 +20,24 @@ export function defaultReportFile(score: Score): string {
 }
 
 export function defineReportCommand(cli: Command): void {
-  cli
+  const command = cli
     .command('report')
     .description('write a self-contained HTML report of the run (timeline, dependencies, summary) from its checkpoint')
     .argument('<score>', 'score file (YAML or JSON)')
-    .option('--out <file>', 'where to write the report (default: <workspace>/report.html)')
-    .action(async (score: string, flags: { out?: string }) => {
-      process.exitCode = await reportCommand(score, flags);
-    });
+    .option('--out <file>', 'where to write the report (default: <workspace>/report.html)');
+  addDefaultsOption(command).action(async (score: string, flags: { out?: string } & DefaultsFlags) => {
+    process.exitCode = await reportCommand(score, flags);
+  });
 }
 
 /**
  * `baton report SCORE [--out FILE]`: reads the checkpoint read-only, so it works while
  * another process runs the job as well as after, and writes one HTML file.
  */
-export async function reportCommand(scorePath: string, flags: { out?: string }): Promise<number> {
+export async function reportCommand(scorePath: string, flags: { out?: string } & DefaultsFlags): Promise<number> {
   let score: Score;
   try {
-    score = await loadScore(scorePath);
+    score = await loadScoreForCli(scorePath, flags);
   } catch (error) {
     return reportScoreError(error, process.stderr);
   }
