@@ -330,6 +330,11 @@ export class Conductor {
       if (this.attempts.buffers.active && this.plan !== undefined) {
         this.attempts.buffers.announceAtCapacity(this.plan, this.jobs, this.clock.now());
       }
+      // Dispatching made room in ready windows: admit from the backlogs and plan again
+      // now, not when the next attempt ends, so free slots never wait on the window.
+      if (this.plan !== undefined && this.plan.dispatch.length > 0 && this.jobOrder.some((job) => job.backlog.size > 0)) {
+        this.inbox.post({ kind: 'wake' });
+      }
       this.schedulePacing();
     }
   }

@@ -103,3 +103,22 @@ describe('the ready window, by example', () => {
     expect(() => new Conductor({ readyWindow: 1.5 })).toThrow(/readyWindow/);
   });
 });
+
+describe('the ready window and free slots', () => {
+  test('a window smaller than the free slots still fills every slot at once', async () => {
+    const clock = new VirtualClock();
+    const score = buildScore({ concurrency: 50, instruments: { a: {} }, stages: [{ id: 'w', fanOut: 120, instrument: 'a' }] });
+    const a = new SimInstrument('a', clock, () => ({ durationMs: 1_000, outcome: ok }));
+    const conductor = new Conductor({ clock, readyWindow: 4 });
+    const jobId = conductor.register(score, { instruments: { a } });
+    await Promise.resolve();
+    // Every slot is taken before any attempt ends (at 1 s of virtual time).
+    expect(a.starts.filter((s) => s.at === 0)).toHaveLength(50);
+    expect(conductor.status(jobId).counts.ready).toBeLessThanOrEqual(4);
+    const result = await runToEnd(conductor, clock, jobId);
+    expect(result.counts.completed).toBe(120);
+    // 120 sheets of 1 s through 50 slots: three waves.
+    expect(clock.now()).toBe(3_000);
+    await conductor.shutdown();
+  });
+});
