@@ -1,4 +1,4 @@
-// The job S5 times, the same as S1's baton child: one score with a single fan-out entry of
+// The S1 job (also timed by S2, S5 and the S6 baseline): one score with a single fan-out entry of
 // N no-op sheets on a function instrument, job concurrency 10.
 import { Conductor, defineScore } from './baton.mjs';
 

@@ -2,7 +2,8 @@
 // one through a fan-out dependency (1,000 × 1,000 member pairs per layer boundary, which
 // baton must count per stage, never as edges). Function instrument, concurrency 10.
 import { argN, measure } from '../lib/measure.mjs';
-import { Conductor, defineScore } from '../lib/baton.mjs';
+import { defineScore } from '../lib/baton.mjs';
+import { runNoopJob } from '../lib/noop-job.mjs';
 
 const WIDTH = 1_000;
 const layers = argN();
@@ -19,14 +20,6 @@ await measure(async (sample) => {
       ...(i > 0 ? { depends_on: [`l${i - 1}`] } : {}),
     })),
   });
-  sample();
-  const conductor = new Conductor();
-  const id = conductor.register(score);
-  sample();
-  const result = await conductor.waitForCompletion(id);
-  sample();
-  await conductor.shutdown();
-  if (result.outcome !== 'completed' || result.counts.completed !== layers * WIDTH) {
-    throw new Error(`job ended ${result.outcome} with ${result.counts.completed} completed`);
-  }
+  const result = await runNoopJob(score, { sample });
+  if (result.counts.completed !== layers * WIDTH) throw new Error(`${result.counts.completed} completed, expected ${layers * WIDTH}`);
 });
