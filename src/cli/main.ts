@@ -19,6 +19,18 @@ import { defineSimulateCommand } from './simulate-command.js';
  */
 const moreCommands: Array<(cli: Command) => void> = [defineInspectCommand, defineMachinesCommand, defineReportCommand, defineValidateCommand, defineSimulateCommand];
 
+/** What `run` and `resume` both take: how the job runs, and how it is watched. */
+function runOptions(command: Command): Command {
+  return addDefaultsOption(command)
+    .argument('<score>', 'score file (YAML or JSON)')
+    .option('--concurrency <n>', 'override the score’s global concurrency', positiveInteger)
+    .option('--json', 'print a JSON summary of every sheet at the end')
+    .option('--quiet', 'print no progress and no summary')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics while the job runs (0: any free port)', port)
+    .option('--metrics-linger <duration>', 'after the job, keep serving metrics until scraped once more, at most this long', lingerDuration)
+    .option('--inspect-ws <port>', 'serve the XState inspection on ws://127.0.0.1:<port> for the Stately inspector (0: any free port)', port);
+}
+
 function program(): Command {
   const cli = new Command('baton')
     .description('Run scores: DAGs of sheets under caps, retries and budgets.')
@@ -26,29 +38,15 @@ function program(): Command {
     .configureOutput({ outputError: (text, write) => write(text) })
     .showHelpAfterError('(run "baton --help" for usage)');
 
-  addDefaultsOption(cli.command('run'))
+  runOptions(cli.command('run'))
     .description('validate a score, then run its job to the end')
-    .argument('<score>', 'score file (YAML or JSON)')
-    .option('--concurrency <n>', 'override the score’s global concurrency', positiveInteger)
-    .option('--json', 'print a JSON summary of every sheet at the end')
-    .option('--quiet', 'print no progress and no summary')
-    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics while the job runs (0: any free port)', port)
-    .option('--metrics-linger <duration>', 'after the job, keep serving metrics until scraped once more, at most this long', lingerDuration)
-    .option('--inspect-ws <port>', 'serve the XState inspection on ws://127.0.0.1:<port> for the Stately inspector (0: any free port)', port)
     .action(async (score: string, flags: RunFlags) => {
       process.exitCode = await runCommand(score, flags);
     });
 
-  addDefaultsOption(cli.command('resume'))
+  runOptions(cli.command('resume'))
     .description('continue a run from its checkpoint: completed sheets never run again')
-    .argument('<score>', 'score file (YAML or JSON)')
-    .option('--concurrency <n>', 'override the score’s global concurrency', positiveInteger)
     .option('--force', 'continue even if the score changed incompatibly since the checkpoint')
-    .option('--json', 'print a JSON summary of every sheet at the end')
-    .option('--quiet', 'print no progress and no summary')
-    .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics while the job runs (0: any free port)', port)
-    .option('--metrics-linger <duration>', 'after the job, keep serving metrics until scraped once more, at most this long', lingerDuration)
-    .option('--inspect-ws <port>', 'serve the XState inspection on ws://127.0.0.1:<port> for the Stately inspector (0: any free port)', port)
     .action(async (score: string, flags: ResumeFlags) => {
       process.exitCode = await resumeCommand(score, flags);
     });

@@ -1,7 +1,6 @@
 import type { AttemptOutcome } from '../actors/instrument.js';
 import type { Job, LiveAttempt, SheetRecord } from './job.js';
 import { fingerprintOf } from './fingerprint.js';
-import type { SheetState } from '../machines/types.js';
 import type { AttemptRow, CheckpointStore, JobRow, PolicyState, SheetEventRow, SheetRow } from './store/types.js';
 
 /**
@@ -12,8 +11,6 @@ export class Checkpointer {
   private readonly dirtySheets = new Set<SheetRecord>();
   private readonly dirtyAttempts = new Set<AttemptRow>();
   private jobDirty = true;
-  /** The state each sheet was last written in (absent: pending), to append a sheet event when it moves. */
-  private readonly written = new Map<SheetRecord, SheetState>();
   /** The instrument-wide state to record with the job (rate limits, breakers). */
   policies: (() => PolicyState) | undefined = undefined;
   private readonly createdAt: number;
@@ -37,7 +34,7 @@ export class Checkpointer {
   storedStates(job: Job, rows: readonly SheetRow[]): void {
     for (const row of rows) {
       const record = job.byId.get(row.id);
-      if (record !== undefined) this.written.set(record, row.state);
+      if (record !== undefined) record.storedState = row.state;
     }
   }
 
@@ -121,13 +118,13 @@ export class Checkpointer {
     if (!this.pending) return;
     const sheets: SheetRow[] = [];
     const events: SheetEventRow[] = [];
-    const moved: Array<[SheetRecord, SheetState]> = [];
+    const moved: SheetRecord[] = [];
     for (const record of this.dirtySheets) {
       const row = sheetRow(record, now);
       sheets.push(row);
-      if ((this.written.get(record) ?? 'pending') !== row.state) {
+      if (record.storedState !== row.state) {
         events.push(sheetEvent(row, now));
-        moved.push([record, row.state]);
+        moved.push(record);
       }
     }
     this.store.commit({
@@ -136,7 +133,7 @@ export class Checkpointer {
       attempts: [...this.dirtyAttempts],
       events,
     });
-    for (const [record, state] of moved) this.written.set(record, state);
+    for (const record of moved) record.storedState = record.state;
     this.dirtySheets.clear();
     this.dirtyAttempts.clear();
     this.jobDirty = false;

@@ -1,12 +1,10 @@
-import type { AttemptOutcome } from '../actors/instrument.js';
 import { mkdirSync } from 'node:fs';
 import { nanoid } from 'nanoid';
 import type { Observable } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
 import { conductorMachine } from '../machines/conductor.js';
 import type { FermataDecision } from '../machines/types.js';
-import { attemptNumber } from './attempt-request.js';
-import { attemptEndedEvent, judgement, UNJUDGED } from './attempt-ended.js';
+import { AttemptReports } from './attempt-reports.js';
 import { realClock, type Clock } from './clock.js';
 import type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './conductor-options.js';
 
@@ -16,14 +14,12 @@ import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
 import { Inbox } from './inbox.js';
 import { createInstruments } from './instruments.js';
-import { Job, type JobOutcome, type LiveAttempt, type SheetRecord, type StageRuntime } from './job.js';
+import { Job, type JobOutcome, type StageRuntime } from './job.js';
 import { checkpointTo, jobFromCheckpoint } from './checkpointed-job.js';
-import { processStartTime } from './process-identity.js';
-import { AttemptsInFlight, type Launch, type MusicianReport } from './attempts-in-flight.js';
-import { judgeAttempt } from './outcome-event.js';
+import { AttemptsInFlight, type MusicianReport } from './attempts-in-flight.js';
 import { InstrumentGates } from './instrument-gates.js';
 import type { RateLimitCoordinator } from './rate-limits.js';
-import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
+import { Dispatcher } from './dispatcher.js';
 import type { Score } from './score/types.js';
 import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
@@ -46,7 +42,6 @@ type InboxEvent =
 export class Conductor {
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly maxConcurrent: number;
   private readonly inspect: ConductorOptions['inspect'];
   private readonly bus = new EventBus();
   private readonly inbox: Inbox<InboxEvent>;
@@ -57,11 +52,11 @@ export class Conductor {
   private closed = false;
   private readonly jobs = new Map<string, Job>();
   private jobOrder: Job[] = [];
-  private rotation = 0;
   private readonly attempts: AttemptsInFlight;
+  private readonly reports: AttemptReports;
   /** Rate limits and circuit breakers, folded into what the planner may dispatch. */
   private readonly instrumentGates: InstrumentGates;
-  private plan: DispatchPlan | undefined;
+  private readonly dispatcher: Dispatcher;
   private readonly actor: Actor<typeof conductorMachine>;
 
   /** Observer events of every job; see `BatonEvent`. Subscribers never slow the conductor. */
@@ -70,7 +65,6 @@ export class Conductor {
   constructor(options: ConductorOptions = {}) {
     this.clock = options.clock ?? realClock;
     this.random = options.random ?? Math.random;
-    this.maxConcurrent = options.maxConcurrent ?? Infinity;
     const readyWindow = options.readyWindow ?? DEFAULT_READY_WINDOW;
     if (!Number.isInteger(readyWindow) || readyWindow < 1) {
       throw new RangeError(`ConductorOptions.readyWindow must be a positive integer, got ${String(options.readyWindow)}`);
@@ -115,18 +109,35 @@ export class Conductor {
         this.inbox.post({ kind: 'wake' });
       },
     });
+    this.reports = new AttemptReports({
+      clock: this.clock,
+      random: this.random,
+      bus: this.bus,
+      sheets: this.sheets,
+      attempts: this.attempts,
+      gates: this.instrumentGates,
+      shuttingDown: () => this.shuttingDown,
+      slotFreed: () => void (this.dirty = true),
+      budgetSpent: (job) => this.pause(job.jobId, 'budget'),
+    });
+    this.dispatcher = new Dispatcher(
+      {
+        clock: this.clock,
+        attempts: this.attempts,
+        gates: this.instrumentGates,
+        jobs: this.jobs,
+        jobOrder: () => this.jobOrder,
+        shuttingDown: () => this.shuttingDown,
+        flushAll: () => this.flushAll(),
+        wakeAfter: (job, delayMs) => {
+          job.pacingTimer = this.clock.schedule(() => this.inbox.post({ kind: 'wake', job }), delayMs);
+        },
+      },
+      options.maxConcurrent ?? Infinity,
+    );
     const logic = conductorMachine.provide({
-      guards: {
-        hasDispatch: () => {
-          this.plan = planDispatch(this.view(), { maxConcurrent: this.maxConcurrent });
-          return this.plan.dispatch.length > 0;
-        },
-      },
-      actions: {
-        dispatch: () => {
-          if (this.plan !== undefined) this.applyPlan(this.plan);
-        },
-      },
+      guards: { hasDispatch: () => this.dispatcher.decide() },
+      actions: { dispatch: () => this.dispatcher.apply() },
     });
     this.actor = createActor(logic, { id: 'conductor', ...(this.inspect ? { inspect: this.inspect } : {}) });
     this.actor.start();
@@ -327,27 +338,16 @@ export class Conductor {
     if (this.dirty && !this.shuttingDown) {
       this.dirty = false;
       this.actor.send({ type: 'TURN' });
-      if (this.attempts.buffers.active && this.plan !== undefined) {
-        this.attempts.buffers.announceAtCapacity(this.plan, this.jobs, this.clock.now());
+      const plan = this.dispatcher.plan;
+      if (this.attempts.buffers.active && plan !== undefined) {
+        this.attempts.buffers.announceAtCapacity(plan, this.jobs, this.clock.now());
       }
       // Dispatching made room in ready windows: admit from the backlogs and plan again
       // now, not when the next attempt ends, so free slots never wait on the window.
-      if (this.plan !== undefined && this.plan.dispatch.length > 0 && this.jobOrder.some((job) => job.backlog.size > 0)) {
+      if (plan !== undefined && plan.dispatch.length > 0 && this.jobOrder.some((job) => job.backlog.size > 0)) {
         this.inbox.post({ kind: 'wake' });
       }
-      this.schedulePacing();
-    }
-  }
-
-  /** A paced job with sheets still ready wakes the conductor when its next gap has passed. */
-  private schedulePacing(): void {
-    for (const job of this.jobOrder) {
-      if (job.pacingMs <= 0 || job.pacingTimer !== undefined || job.state !== 'running') continue;
-      let waiting = false;
-      for (const queue of job.readyQueues.values()) if (queue.sheets.size > 0) waiting = true;
-      if (!waiting || job.lastDispatchAt === undefined) continue;
-      const delay = Math.max(0, job.lastDispatchAt + job.pacingMs - this.clock.now());
-      job.pacingTimer = this.clock.schedule(() => this.inbox.post({ kind: 'wake', job }), delay);
+      this.dispatcher.schedulePacing();
     }
   }
 
@@ -361,93 +361,18 @@ export class Conductor {
       event.work();
       return;
     }
-    const { job, record } = event;
-    switch (event.kind) {
-      case 'started':
-        if (record.attempt === event.attempt && record.state === 'dispatched') {
-          this.sheets.send(job, record, { type: 'STARTED' });
-          if (event.pid !== undefined && event.attempt.row !== undefined) {
-            job.checkpoint?.attemptProcess(event.attempt.row, event.pid, processStartTime(event.pid));
-          }
-          if (this.bus.observed) {
-            this.bus.emit({
-              type: 'sheet.running',
-              jobId: job.jobId,
-              sheetId: record.id,
-              attempt: attemptNumber(record.actor!.getSnapshot().context),
-              at: this.clock.now(),
-            });
-          }
-        }
-        return;
-      case 'finished':
-        if (this.attempts.release(job, event.attempt)) this.dirty = true;
-        const current = record.attempt === event.attempt;
-        if (current) record.attempt = undefined;
-        if (current && !this.shuttingDown && (record.state === 'dispatched' || record.state === 'running')) {
-          this.settle(job, record, event.attempt, event.outcome);
-        } else {
-          if (this.bus.observed) this.bus.emit(attemptEndedEvent(job, record, event.attempt, UNJUDGED, 0, this.clock.now()));
-          // A probe whose sheet was cancelled says nothing: another may go through.
-          if (event.attempt.probe) this.instrumentGates.attemptEnded(event.attempt.instrument, 'none', true, undefined);
-        }
-        this.sheets.checkJob(job);
-        return;
-      case 'timer':
-        if (record.timer === event.timer) {
-          record.timer = undefined;
-          this.sheets.send(job, record, event.event);
-        }
-        return;
-    }
-  }
-
-  // ── dispatch ─────────────────────────────────────────────────────────────
-
-  private view(): DispatchView {
-    return {
-      shuttingDown: this.shuttingDown,
-      inFlight: this.attempts.occupancy.total,
-      instrumentInFlight: this.attempts.occupancy.byInstrument,
-      modelInFlight: this.attempts.occupancy.byModel,
-      jobs: this.rotatedJobs(),
-      gates: this.instrumentGates.gates,
-      now: this.clock.now(),
-      buffers: this.attempts.buffers.byJob,
-    };
-  }
-
-  /** Serves jobs from a rotating start so that no job starves the others. */
-  private *rotatedJobs(): Generator<JobView> {
-    const jobs = this.jobOrder;
-    const n = jobs.length;
-    if (n === 0) return;
-    const start = this.rotation++ % n;
-    for (let i = 0; i < n; i++) yield jobs[(start + i) % n]!;
-  }
-
-  /**
-   * Marks every planned sheet dispatched, writes the checkpoint, and only then starts the
-   * musicians: a crash in between leaves sheets that are `dispatched` on disk and not
-   * running anywhere, which a resume puts back to `ready`.
-   */
-  private applyPlan(plan: DispatchPlan): void {
-    const launches: Launch[] = [];
-    for (const ref of plan.dispatch) {
-      const job = this.jobs.get(ref.jobId)!;
-      const launch = this.attempts.prepare(job, job.sheets[ref.sheet]!);
-      const name = launch.attempt.instrument;
-      if (this.instrumentGates.gates.get(name)?.allows === 'one') {
-        launch.attempt.probe = true;
-        this.instrumentGates.probeStarted(name);
+    if (event.kind === 'timer') {
+      const { job, record } = event;
+      if (record.timer === event.timer) {
+        record.timer = undefined;
+        this.sheets.send(job, record, event.event);
       }
-      launches.push(launch);
+      return;
     }
-    this.flushAll();
-    for (const launch of launches) {
-      if (launch.job.checkpointError === undefined) this.attempts.launch(launch);
-    }
+    this.reports.handle(event);
   }
+
+  // ── checkpoint ───────────────────────────────────────────────────────────
 
   private flushAll(): void {
     for (const job of this.jobOrder) this.flush(job);
@@ -479,38 +404,6 @@ export class Conductor {
   /** The state of an instrument's circuit breaker (`closed` when it has none). */
   breakerState(instrument: string): 'closed' | 'open' | 'halfOpen' {
     return this.instrumentGates.breakerState(instrument);
-  }
-
-  /** An attempt ended: count its cost, let the sheet decide, and pause a job past its budget. */
-  private settle(job: Job, record: SheetRecord, attempt: LiveAttempt, outcome: AttemptOutcome): void {
-    const now = this.clock.now();
-    const settled = judgeAttempt(job, record, attempt, outcome, now, this.random());
-    const event = settled.event;
-    if (event.type === 'RATE_LIMITED') {
-      // The limit is the instrument's, in every job: a later report never shortens it.
-      const until = this.instrumentGates.reportRateLimit(attempt.instrument, event.waitMs, { jobId: job.jobId, sheetId: record.id });
-      settled.event = { ...event, waitMs: Math.max(0, until - now) };
-    }
-    const breaker = job.score.instruments[attempt.instrument]?.circuitBreaker;
-    this.instrumentGates.attemptEnded(attempt.instrument, settled.verdict, attempt.probe === true, breaker);
-    if (outcome.validation) record.failedValidations = outcome.validation.failed;
-    record.costUsd += settled.costUsd;
-    job.spentUsd += settled.costUsd;
-    if (outcome.status === 'success') {
-      record.outputFile = outcome.stdoutFile;
-      record.output = outcome.output;
-    }
-    if (settled.event.type === 'SUCCEEDED') record.passRate = settled.event.passRate;
-    if (this.bus.observed) {
-      this.bus.emit(attemptEndedEvent(job, record, attempt, judgement(settled.event), settled.costUsd, now));
-    }
-    this.sheets.send(job, record, settled.event);
-    if (attempt.row !== undefined) {
-      job.checkpoint?.attemptFinished(attempt.row, outcome, record, now, settled.costUsd, settled.event.type === 'RATE_LIMITED');
-    }
-    if (job.budgetUsd !== undefined && job.spentUsd >= job.budgetUsd && !job.pauseReasons.has('budget')) {
-      this.pause(job.jobId, 'budget');
-    }
   }
 
   private job(jobId: string): Job {

@@ -37,6 +37,8 @@ export interface LiveAttempt {
  */
 export class SheetRecord {
   state: SheetState = 'pending';
+  /** The state the checkpoint last holds for it: a change appends a sheet event. */
+  storedState: SheetState = 'pending';
   actor: SheetActor | undefined = undefined;
   attempt: LiveAttempt | undefined = undefined;
   /** Retry or rate-limit timer. */
