@@ -1,11 +1,13 @@
 import { abortedMessage } from './abort-reason.js';
-import type {
-  AttemptHooks,
-  AttemptOutcome,
-  AttemptRequest,
-  Instrument,
-  SheetFunction,
-  SheetFunctionContext,
+import { SignalAbortSource, type AbortSource } from './attempt-abort.js';
+import {
+  RUN_WITH_ABORT_SOURCE,
+  type AbortSourceInstrument,
+  type AttemptHooks,
+  type AttemptOutcome,
+  type AttemptRequest,
+  type SheetFunction,
+  type SheetFunctionContext,
 } from './instrument.js';
 
 export interface FunctionInstrumentOptions {
@@ -20,12 +22,13 @@ export interface FunctionInstrumentOptions {
  * a malformed result is a failed attempt. When the signal aborts, the attempt resolves at once
  * as a failure, whether or not `fn` honours the signal.
  */
-export function createFunctionInstrument(options: FunctionInstrumentOptions): Instrument {
+export function createFunctionInstrument(options: FunctionInstrumentOptions): AbortSourceInstrument {
   const { name, fn } = options;
   return {
     name,
     kind: 'function',
-    run: (request, signal, hooks) => runCall(fn, request, signal, hooks),
+    run: (request, signal, hooks) => runCall(fn, request, new SignalAbortSource(signal), hooks),
+    [RUN_WITH_ABORT_SOURCE]: (request, abort, hooks) => runCall(fn, request, abort, hooks),
   };
 }
 
@@ -33,10 +36,10 @@ export function createFunctionInstrument(options: FunctionInstrumentOptions): In
 function runCall(
   fn: SheetFunction,
   request: AttemptRequest,
-  signal: AbortSignal,
+  abort: AbortSource,
   hooks: AttemptHooks,
 ): Promise<AttemptOutcome> {
-  if (signal.aborted) return Promise.resolve(abortedOutcome(signal.reason));
+  if (abort.aborted) return Promise.resolve(abortedOutcome(abort.reason));
   const context: SheetFunctionContext = {
     sheet: {
       id: request.sheetId,
@@ -49,7 +52,10 @@ function runCall(
     model: request.model,
     vars: request.vars,
     deps: request.deps,
-    signal,
+    // Built on first read: most functions never look at it.
+    get signal() {
+      return abort.signal;
+    },
   };
   let returned: unknown;
   try {
@@ -59,11 +65,11 @@ function runCall(
     return Promise.resolve(thrownOutcome(err));
   }
   if (!isThenable(returned)) {
-    return Promise.resolve(signal.aborted ? abortedOutcome(signal.reason) : interpretResult(returned));
+    return Promise.resolve(abort.aborted ? abortedOutcome(abort.reason) : interpretResult(returned));
   }
   const thenable = returned;
   return new Promise<AttemptOutcome>((resolve) => {
-    const call = new PendingCall(resolve, signal);
+    const call = new PendingCall(resolve, abort);
     try {
       thenable.then(
         (value) => call.settle(interpretResult(value)),
@@ -75,28 +81,22 @@ function runCall(
   });
 }
 
-/**
- * One asynchronous call waiting for either its result or an abort, whichever comes first.
- * It is its own abort listener (`handleEvent`), removed as soon as the call settles.
- */
+/** One asynchronous call waiting for either its result or an abort, whichever comes first. */
 class PendingCall {
   private settled = false;
+  private readonly unlisten: () => void;
 
   constructor(
     private readonly resolve: (outcome: AttemptOutcome) => void,
-    private readonly signal: AbortSignal,
+    abort: AbortSource,
   ) {
-    signal.addEventListener('abort', this);
-  }
-
-  handleEvent(): void {
-    this.settle(abortedOutcome(this.signal.reason));
+    this.unlisten = abort.listen(() => this.settle(abortedOutcome(abort.reason)));
   }
 
   settle(outcome: AttemptOutcome): void {
     if (this.settled) return;
     this.settled = true;
-    this.signal.removeEventListener('abort', this);
+    this.unlisten();
     this.resolve(outcome);
   }
 }

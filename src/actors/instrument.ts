@@ -1,3 +1,4 @@
+import type { AbortSource } from './attempt-abort.js';
 import type { ValidationReport } from './validations.js';
 import type { SheetMode } from '../machines/types.js';
 
@@ -82,6 +83,16 @@ export interface Instrument {
   readonly name: string;
   readonly kind: 'command' | 'function';
   run(request: AttemptRequest, signal: AbortSignal, hooks: AttemptHooks): Promise<AttemptOutcome>;
+}
+
+/**
+ * Where an instrument built into baton takes the conductor's {@link AbortSource} instead of
+ * an `AbortSignal`, so that no signal is built for an attempt nobody aborts or asks about.
+ */
+export const RUN_WITH_ABORT_SOURCE: unique symbol = Symbol('baton.runWithAbortSource');
+
+export interface AbortSourceInstrument extends Instrument {
+  [RUN_WITH_ABORT_SOURCE](request: AttemptRequest, abort: AbortSource, hooks: AttemptHooks): Promise<AttemptOutcome>;
 }
 
 export interface DependencyOutput {

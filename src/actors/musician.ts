@@ -1,4 +1,5 @@
-import type { AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
+import type { AbortSource } from './attempt-abort.js';
+import { RUN_WITH_ABORT_SOURCE, type AbortSourceInstrument, type AttemptOutcome, type AttemptRequest, type Instrument } from './instrument.js';
 
 /**
  * Plays one attempt on an instrument. Whatever the instrument does (throws synchronously,
@@ -8,12 +9,16 @@ import type { AttemptOutcome, AttemptRequest, Instrument } from './instrument.js
 export function perform(
   instrument: Instrument,
   request: AttemptRequest,
-  signal: AbortSignal,
+  abort: AbortSource,
   onStarted: (info?: { pid?: number }) => void,
 ): Promise<AttemptOutcome> {
   let played: Promise<AttemptOutcome>;
   try {
-    played = instrument.run(request, signal, { onStarted });
+    const direct = (instrument as Partial<AbortSourceInstrument>)[RUN_WITH_ABORT_SOURCE];
+    played =
+      direct !== undefined
+        ? direct.call(instrument, request, abort, { onStarted })
+        : instrument.run(request, abort.signal, { onStarted });
   } catch (error) {
     return Promise.resolve(crashed(instrument, error));
   }

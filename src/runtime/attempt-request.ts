@@ -25,16 +25,19 @@ export function attemptRequest(
   const fan = { index: record.member, count: record.stage.size };
   const workspace = job.score.workspace;
   const failed = context.mode === 'completion' ? record.failedValidations : [];
-  const scope: TemplateScope = {
-    sheet: { id: record.id, attempt, mode: context.mode },
-    fan,
-    workspace,
-    ...(model !== undefined ? { model } : {}),
-    vars: spec.vars,
-    deps,
-    validations: { failed },
-  };
-  const args = spec.args.length === 0 ? [] : spec.args.map((template) => renderTemplate(template, scope));
+  let args: string[] = [];
+  if (spec.args.length > 0) {
+    const scope: TemplateScope = {
+      sheet: { id: record.id, attempt, mode: context.mode },
+      fan,
+      workspace,
+      ...(model !== undefined ? { model } : {}),
+      vars: spec.vars,
+      deps,
+      validations: { failed },
+    };
+    args = spec.args.map((template) => renderTemplate(template, scope));
+  }
   return {
     jobId: job.jobId,
     sheetId: record.id,

@@ -1,4 +1,5 @@
 import type { AttemptOutcome, AttemptRequest, Instrument } from '../actors/instrument.js';
+import { AttemptAbort } from '../actors/attempt-abort.js';
 import { perform } from '../actors/musician.js';
 import { attemptNumber, attemptRequest, renderValidations } from './attempt-request.js';
 import { runValidations } from '../actors/validations.js';
@@ -16,7 +17,6 @@ export interface Launch {
   record: SheetRecord;
   attempt: LiveAttempt;
   request: AttemptRequest;
-  resolveDone: () => void;
 }
 
 /** What a musician reports back, through the conductor's inbox. */
@@ -41,6 +41,9 @@ export interface AttemptsHost {
 export class AttemptsInFlight {
   readonly occupancy = new Occupancy();
   private readonly live = new Set<LiveAttempt>();
+  /** Musicians that have not reported yet, and who waits for there to be none. */
+  private playing = 0;
+  private idleWaiters: (() => void)[] = [];
   /** Buffers between the dispatch decision and slow starts, for instruments whose score asks. */
   readonly buffers: DispatchBufferRegistry<Launch>;
 
@@ -71,22 +74,21 @@ export class AttemptsInFlight {
     job.lastDispatchAt = now;
     this.occupancy.take(name, model);
     job.inFlight++;
-    let resolveDone!: () => void;
     const attempt: LiveAttempt = {
-      controller: new AbortController(),
+      abort: new AttemptAbort(),
       instrument: name,
       model,
       number: attemptNumber(context),
       dispatchedAt: now,
       timeout: undefined,
       abortReason: undefined,
-      done: new Promise<void>((resolve) => (resolveDone = resolve)),
       row: undefined,
     };
     attempt.row = job.checkpoint?.attemptStarted(job, record, attempt, now);
     record.attempt = attempt;
     this.live.add(attempt);
-    return { job, record, attempt, request: attemptRequest(job, record, context, model), resolveDone };
+    this.playing++;
+    return { job, record, attempt, request: attemptRequest(job, record, context, model) };
   }
 
   /**
@@ -94,7 +96,7 @@ export class AttemptsInFlight {
    * buffer (the planner left a slot for it; should the buffer refuse, it starts here).
    */
   launch(launch: Launch): void {
-    const { job, record, attempt, request, resolveDone } = launch;
+    const { job, record, attempt, request } = launch;
     const { instrument: name, model } = attempt;
     const timeoutMs = record.stage.spec.timeoutMs ?? job.score.instruments[name]?.timeoutMs;
     if (timeoutMs !== undefined) {
@@ -114,27 +116,28 @@ export class AttemptsInFlight {
     }
     if (this.buffers.active && this.buffers.of(job.jobId, name)?.offer(launch) === true) return;
     const instrument = job.instruments.get(name) as Instrument;
-    const signal = attempt.controller.signal;
-    const played = perform(instrument, request, signal, (info) =>
+    const played = perform(instrument, request, attempt.abort, (info) =>
       this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
     );
     // No extra promise hop for the (common) sheet without validations.
     const judged =
-      record.stage.spec.validations.length === 0 ? played : played.then((outcome) => this.validated(job, record, request, outcome, signal));
-    judged.then((outcome) => {
-      this.host.post({ kind: 'finished', job, record, attempt, outcome });
-      resolveDone();
-    });
+      record.stage.spec.validations.length === 0 ? played : played.then((outcome) => this.validated(job, record, request, outcome, attempt.abort));
+    judged.then((outcome) => this.reportEnd(launch, outcome));
+  }
+
+  private reportEnd({ job, record, attempt }: Launch, outcome: AttemptOutcome): void {
+    this.host.post({ kind: 'finished', job, record, attempt, outcome });
+    if (--this.playing > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Reports how a buffered attempt ended, once its validations ran, and marks it done. */
-  private conclude({ job, record, attempt, request, resolveDone }: Launch, outcome: AttemptOutcome): void {
-    const report = (judged: AttemptOutcome): void => {
-      this.host.post({ kind: 'finished', job, record, attempt, outcome: judged });
-      resolveDone();
-    };
-    if (record.stage.spec.validations.length === 0) report(outcome);
-    else void this.validated(job, record, request, outcome, attempt.controller.signal).then(report);
+  private conclude(launch: Launch, outcome: AttemptOutcome): void {
+    const { job, record, attempt, request } = launch;
+    if (record.stage.spec.validations.length === 0) this.reportEnd(launch, outcome);
+    else void this.validated(job, record, request, outcome, attempt.abort).then((judged) => this.reportEnd(launch, judged));
   }
 
   /**
@@ -146,17 +149,17 @@ export class AttemptsInFlight {
     record: SheetRecord,
     request: AttemptRequest,
     outcome: AttemptOutcome,
-    signal: AbortSignal,
+    abort: AttemptAbort,
   ): Promise<AttemptOutcome> {
-    if (outcome.status !== 'success' || signal.aborted) return outcome;
-    const validation = await runValidations(renderValidations(job, record, request), { cwd: request.workspace, signal });
+    if (outcome.status !== 'success' || abort.aborted) return outcome;
+    const validation = await runValidations(renderValidations(job, record, request), { cwd: request.workspace, signal: abort.signal });
     return { ...outcome, validation };
   }
 
   abort(attempt: LiveAttempt, reason: 'timeout' | 'cancelled' | 'shutdown'): void {
-    if (attempt.controller.signal.aborted) return;
+    if (attempt.abort.aborted) return;
     attempt.abortReason = reason;
-    attempt.controller.abort(reason);
+    attempt.abort.abort(reason);
   }
 
   abortAll(reason: 'cancelled' | 'shutdown'): void {
@@ -172,8 +175,8 @@ export class AttemptsInFlight {
     return true;
   }
 
-  /** Resolves once every musician has ended. */
+  /** Resolves once every musician has ended (reported its outcome). */
   async settled(): Promise<void> {
-    while (this.live.size > 0) await Promise.all([...this.live].map((attempt) => attempt.done));
+    while (this.playing > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 }

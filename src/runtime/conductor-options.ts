@@ -26,7 +26,7 @@ export interface ConductorOptions {
    * sheets are live actors; sheets released beyond this stay `pending` (their dependencies
    * met) and become ready, in order, as the queue drains. Any value at or above what one
    * dispatch decision can take keeps the same dispatch order and throughput.
-   * @default 1000
+   * @default four times the job's `concurrency`, at least 32 and at most 1,000
    */
   readyWindow?: number;
   /** Receives XState inspection events of the conductor and of every sheet actor. */

@@ -24,7 +24,6 @@ import type { Score } from './score/types.js';
 import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
 
-const DEFAULT_READY_WINDOW = 1000;
 
 type InboxEvent =
   | MusicianReport
@@ -65,8 +64,8 @@ export class Conductor {
   constructor(options: ConductorOptions = {}) {
     this.clock = options.clock ?? realClock;
     this.random = options.random ?? Math.random;
-    const readyWindow = options.readyWindow ?? DEFAULT_READY_WINDOW;
-    if (!Number.isInteger(readyWindow) || readyWindow < 1) {
+    const readyWindow = options.readyWindow;
+    if (readyWindow !== undefined && (!Number.isInteger(readyWindow) || readyWindow < 1)) {
       throw new RangeError(`ConductorOptions.readyWindow must be a positive integer, got ${String(options.readyWindow)}`);
     }
     this.inspect = options.inspect;

@@ -33,10 +33,10 @@ export function launchStarts(host: LaunchStartsHost): BufferRegistryHost<Launch>
 function startMusician(host: LaunchStartsHost, launch: Launch): Promise<StartFailure | undefined> {
   const { job, record, attempt, request } = launch;
   const instrument = job.instruments.get(attempt.instrument) as Instrument;
-  const signal = attempt.controller.signal;
+  const abort = attempt.abort;
   return new Promise((resolve) => {
     let started = false;
-    const played = perform(instrument, request, signal, (info) => {
+    const played = perform(instrument, request, abort, (info) => {
       started = true;
       host.post({ kind: 'started', job, record, attempt, pid: info?.pid });
       resolve(undefined);
@@ -44,7 +44,7 @@ function startMusician(host: LaunchStartsHost, launch: Launch): Promise<StartFai
     void played.then((outcome) => {
       const startError = outcome.startError;
       // An aborted attempt (timeout, cancel, shutdown) ends here, whatever stopped its start.
-      if (!started && startError !== undefined && !signal.aborted) {
+      if (!started && startError !== undefined && !abort.aborted) {
         resolve({ permanent: startError.permanent, error: outcome.error ?? `instrument "${instrument.name}" could not start` });
         return;
       }

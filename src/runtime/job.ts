@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { Actor } from 'xstate';
+import type { AttemptAbort } from '../actors/attempt-abort.js';
 import type { Instrument } from '../actors/instrument.js';
 import type { sheetMachine } from '../machines/sheet.js';
 import { SHEET_STATES, type FailureReason, type SheetState } from '../machines/types.js';
@@ -13,7 +14,7 @@ export type SheetActor = Actor<typeof sheetMachine>;
 
 /** One attempt in flight: the musician's handle, owned by the conductor. */
 export interface LiveAttempt {
-  readonly controller: AbortController;
+  readonly abort: AttemptAbort;
   readonly instrument: string;
   readonly model: string | undefined;
   /** The attempt number its `sheet.dispatched` event announced. */
@@ -23,7 +24,6 @@ export interface LiveAttempt {
   timeout: Subscription | undefined;
   /** Why the conductor aborted it, if it did. */
   abortReason: 'timeout' | 'cancelled' | 'shutdown' | undefined;
-  readonly done: Promise<void>;
   /** Its checkpoint row, when the job has a store. */
   row: AttemptRow | undefined;
   /** The one attempt a half-open circuit let through: only its verdict may close or reopen it. */

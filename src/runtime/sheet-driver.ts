@@ -20,8 +20,11 @@ export interface SheetDriverHost {
   post(event: TimerFiring): void;
   /** Something became dispatchable: plan again at the end of the turn. */
   wake(): void;
-  /** At most this many sheets of one job wait `ready` per (instrument, model); see `ConductorOptions.readyWindow`. */
-  readonly readyWindow: number;
+  /**
+   * At most this many sheets of one job wait `ready` per (instrument, model); see
+   * `ConductorOptions.readyWindow`. Unset: {@link defaultReadyWindow} of the job's concurrency.
+   */
+  readonly readyWindow: number | undefined;
   /** The instrument's circuit is open: ready sheets with a fallback should move on. */
   circuitOpen(instrument: string): boolean;
 }
@@ -241,7 +244,7 @@ export class SheetDriver {
       return;
     }
     const queue = job.queueFor(backlog.instrument, backlog.model);
-    let room = this.host.readyWindow - queue.sheets.size;
+    let room = (this.host.readyWindow ?? defaultReadyWindow(job.concurrency)) - queue.sheets.size;
     while (room > 0 && backlog.head < backlog.entries.length) {
       const entry = backlog.entries[backlog.head]!;
       const end = entry.stage.first + entry.stage.size;
@@ -292,4 +295,15 @@ export class SheetDriver {
     job.waiters = [];
     for (const resolve of waiters) resolve(outcome);
   }
+}
+
+/**
+ * Four times what one dispatch decision can take from a job (its concurrency), within
+ * [32, 1000]. A turn that dispatched plans again at once while sheets wait for room, so a
+ * window above one decision's take costs no throughput; a small one keeps few actors
+ * alive at once, and short-lived actors are cheap for the garbage collector (S1 at 100k
+ * sheets ran about 6% faster with 32 than with 1,000).
+ */
+export function defaultReadyWindow(concurrency: number): number {
+  return Math.min(1000, Math.max(32, 4 * concurrency));
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createCommandInstrument } from '../../actors/command-instrument.js';
 import { createFunctionInstrument } from '../../actors/function-instrument.js';
 import type { AttemptOutcome, AttemptRequest, Instrument } from '../../actors/instrument.js';
+import { SignalAbortSource } from '../../actors/attempt-abort.js';
 import { perform } from '../../actors/musician.js';
 import type { BatchExecutor, BatchExecutorContext, ScoreInstrumentExecutor } from './types.js';
 
@@ -92,7 +93,7 @@ export function scoreExecutor(spec: ScoreInstrumentExecutor, runId: string): Res
 }
 
 async function play(instrument: Instrument, request: AttemptRequest, signal: AbortSignal): Promise<AttemptOutcome> {
-  const outcome = await perform(instrument, request, signal, () => {});
+  const outcome = await perform(instrument, request, new SignalAbortSource(signal), () => {});
   if (outcome.status !== 'success') throw new Error(`instrument "${instrument.name}": ${outcome.error ?? 'attempt failed'}`);
   return outcome;
 }
