@@ -1,11 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, type FileHandle } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { abortedMessage } from './abort-reason.js';
 import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
 import { lastNonEmptyLine, readTailOf } from './output-tail.js';
 import { killGroupAndWait } from './process-group.js';
-import { superviseProcess } from './supervise.js';
+import type { StartSpec } from './spawner/client.js';
+import { closeQuietly, openOutputs } from './spawner/output-files.js';
+import { sharedSpawnerPool } from './spawner/pool.js';
+import { errorInfo, type ErrorInfo } from './spawner/protocol.js';
+import type { RemoteChild } from './spawner/remote-child.js';
+import { superviseProcess, type ProcessEnd, type SuperviseOptions } from './supervise.js';
 
 export interface CommandInstrumentOptions {
   /** The instrument's name in the score. */
@@ -22,7 +27,17 @@ export interface CommandInstrumentOptions {
    * @default 2000
    */
   killGraceMs?: number;
+  /**
+   * Where attempts are started. `'helper'`: a small long-lived helper process (a pool of
+   * them) prepares the output files and spawns, so that fork() of baton's own large process
+   * stays off its main thread; `'inline'`: baton spawns from its own process. Outcomes are
+   * the same either way; when no helper can be forked, an attempt starts inline.
+   * @default process.env.BATON_SPAWNER when it is 'inline' or 'helper', else 'helper'
+   */
+  spawner?: SpawnerMode;
 }
+
+export type SpawnerMode = 'helper' | 'inline';
 
 /** The only variables an attempt inherits from baton's own environment, when they are set. */
 export const INHERITED_ENV_KEYS: readonly string[] = [
@@ -53,6 +68,7 @@ export function createCommandInstrument(options: CommandInstrumentOptions): Inst
     command: [...options.command],
     env: { ...options.env },
     killGraceMs: Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS),
+    spawner: options.spawner ?? spawnerFromEnv() ?? 'helper',
   };
   return {
     name: config.name,
@@ -69,6 +85,12 @@ interface CommandConfig {
   command: string[];
   env: Record<string, string>;
   killGraceMs: number;
+  spawner: SpawnerMode;
+}
+
+function spawnerFromEnv(): SpawnerMode | undefined {
+  const value = process.env.BATON_SPAWNER;
+  return value === 'helper' || value === 'inline' ? value : undefined;
 }
 
 async function runAttempt(
@@ -88,29 +110,73 @@ async function runAttempt(
   }
   if (signal.aborted) return { status: 'failure', error: abortedMessage(signal.reason) };
 
-  const stdoutFile = `${request.outputPrefix}.stdout`;
-  const stderrFile = `${request.outputPrefix}.stderr`;
+  const attempt: Attempt = {
+    program,
+    args: [...config.command.slice(1), ...request.args],
+    files: { stdoutFile: `${request.outputPrefix}.stdout`, stderrFile: `${request.outputPrefix}.stderr` },
+  };
+  if (config.spawner === 'helper') {
+    const child = sharedSpawnerPool().start(helperStart(config, attempt, request));
+    // No helper could be forked: this attempt spawns from baton's own process.
+    if (child !== undefined) return superviseRemote(config, attempt, child, request, signal, hooks);
+  }
+  return runInline(config, attempt, request, signal, hooks);
+}
+
+/** What every path of one attempt shares: the argv and the captured output's files. */
+interface Attempt {
+  program: string;
+  args: string[];
+  files: OutputFiles;
+}
+
+interface OutputFiles {
+  stdoutFile: string;
+  stderrFile: string;
+}
+
+/** What a spawner helper needs to prepare and spawn the attempt as `runInline` would. */
+function helperStart(config: CommandConfig, attempt: Attempt, request: AttemptRequest): StartSpec {
+  // Resolved against baton's working directory, the one the in-process spawn would use.
+  const workspace = resolve(request.workspace);
+  return {
+    file: attempt.program,
+    args: attempt.args,
+    cwd: workspace,
+    env: attemptEnv(config.env, request),
+    folders: [workspace, resolve(dirname(request.outputPrefix))],
+    stdoutFile: resolve(attempt.files.stdoutFile),
+    stderrFile: resolve(attempt.files.stderrFile),
+    groupExitWaitMs: GROUP_EXIT_WAIT_MS,
+  };
+}
+
+/** Prepares and spawns the attempt from baton's own process. */
+async function runInline(
+  config: CommandConfig,
+  attempt: Attempt,
+  request: AttemptRequest,
+  signal: AbortSignal,
+  hooks: AttemptHooks,
+): Promise<AttemptOutcome> {
+  const { files } = attempt;
   let handles: [FileHandle, FileHandle];
   try {
     // Both recursive, so they may overlap (the output usually lies inside the workspace).
     await Promise.all([mkdir(request.workspace, { recursive: true }), mkdir(dirname(request.outputPrefix), { recursive: true })]);
-    handles = await openOutputs(stdoutFile, stderrFile);
+    handles = await openOutputs(files.stdoutFile, files.stderrFile);
   } catch (err) {
-    return {
-      status: 'failure',
-      error: `cannot prepare the attempt: ${errorText(err)}`,
-      ...(OUT_OF_RESOURCES.has(errnoCode(err) ?? '') && { startError: { permanent: false } }),
-    };
+    return prepareFailure(errorInfo(err));
   }
   const [stdoutHandle, stderrHandle] = handles;
   if (signal.aborted) {
     await closeQuietly(stdoutHandle, stderrHandle);
-    return { status: 'failure', error: abortedMessage(signal.reason), stdoutFile, stderrFile };
+    return abortedBeforeStart(abortedMessage(signal.reason), files);
   }
 
   let child: ChildProcess;
   try {
-    child = spawn(program, [...config.command.slice(1), ...request.args], {
+    child = spawn(attempt.program, attempt.args, {
       cwd: request.workspace,
       env: attemptEnv(config.env, request),
       stdio: ['ignore', stdoutHandle.fd, stderrHandle.fd],
@@ -118,67 +184,120 @@ async function runAttempt(
       detached: true,
     });
   } catch (err) {
-    // Thrown synchronously for invalid arguments (e.g. a NUL byte) and unexpected errno values.
     await closeQuietly(stdoutHandle, stderrHandle);
-    return {
-      status: 'failure',
-      error: `cannot start "${program}": ${errorText(err)}`,
-      ...(isSystemError(err) && { startError: { permanent: false } }),
-      stdoutFile,
-      stderrFile,
-    };
+    return spawnThrew(attempt, errorInfo(err));
   }
 
   // The handles stay open in baton (the child has its own copies) until the tails are read.
   try {
-    return await superviseAndCollect(config, program, child, signal, hooks, { stdoutFile, stderrFile, stdoutHandle, stderrHandle });
+    const supervised = await superviseProcess(child, superviseOptions(config, child, signal, hooks));
+    if (supervised.end.kind === 'error') return startErrorOutcome(attempt.program, supervised.end.error);
+    // Whatever the program left running in its group ends with the attempt: leftovers would
+    // outlive the sheet, escape the concurrency caps and keep writing to this attempt's files.
+    const pid = child.pid;
+    if (pid !== undefined) await killGroupAndWait(pid, GROUP_EXIT_WAIT_MS);
+    const [stdoutTail, stderrTail] = await Promise.all([readTailOf(stdoutHandle), readTailOf(stderrHandle)]);
+    return exitOutcome(supervised.end, supervised.stopReason, files, stdoutTail, stderrTail);
   } finally {
     await closeQuietly(stdoutHandle, stderrHandle);
   }
 }
 
-interface AttemptFiles {
-  stdoutFile: string;
-  stderrFile: string;
-  stdoutHandle: FileHandle;
-  stderrHandle: FileHandle;
-}
-
-/** Waits for the process (and its group) to end and turns how it ended into an outcome. */
-async function superviseAndCollect(
+/**
+ * Waits for an attempt a spawner helper runs. The helper prepares the files, spawns, and on
+ * exit kills the rest of the group and reads the tails; stopping it stays baton's: the pid it
+ * reports is the group's, and signals go to it from here.
+ */
+async function superviseRemote(
   config: CommandConfig,
-  program: string,
-  child: ChildProcess,
+  attempt: Attempt,
+  child: RemoteChild,
+  request: AttemptRequest,
   signal: AbortSignal,
   hooks: AttemptHooks,
-  { stdoutFile, stderrFile, stdoutHandle, stderrHandle }: AttemptFiles,
 ): Promise<AttemptOutcome> {
-  const { end, stopReason } = await superviseProcess(child, {
+  const { end, stopReason } = await superviseProcess(child, superviseOptions(config, child, signal, hooks));
+  const { failure } = child;
+  if (failure !== undefined) {
+    switch (failure.kind) {
+      case 'prepare-failed':
+        return prepareFailure(failure.error);
+      case 'spawn-threw':
+        return spawnThrew(attempt, failure.error);
+      case 'cancelled':
+        return abortedBeforeStart(stopReason ?? abortedMessage(signal.reason), attempt.files);
+      case 'helper-lost':
+        // Not a start error: the program may have run, and the next try gets a new helper.
+        return { status: 'failure', error: failure.message, ...(child.pid !== undefined && attempt.files) };
+      case 'helper-unavailable':
+        // Nothing was done yet: the attempt starts here, as if no helper had been asked.
+        if (stopReason !== undefined) return { status: 'failure', error: stopReason };
+        return runInline(config, attempt, request, signal, hooks);
+    }
+  }
+  if (end.kind === 'error') return startErrorOutcome(attempt.program, end.error);
+  return exitOutcome(end, stopReason, attempt.files, child.stdoutTail, child.stderrTail);
+}
+
+function superviseOptions(
+  config: CommandConfig,
+  child: { readonly pid?: number | undefined },
+  signal: AbortSignal,
+  hooks: AttemptHooks,
+): SuperviseOptions {
+  return {
     killGraceMs: config.killGraceMs,
     signal,
     onSpawn: () => hooks.onStarted(child.pid !== undefined ? { pid: child.pid } : {}),
-  });
+  };
+}
 
-  if (end.kind === 'error') {
-    // A missing or non-executable program will not fix itself; running out of processes or
-    // descriptors (EAGAIN, EMFILE) may pass: a dispatch buffer tries the start again, and
-    // without one it is an ordinary, retryable failure.
-    const code = end.error.code;
-    const unavailable = code === 'ENOENT' || code === 'EACCES';
-    return { status: 'failure', unavailable, startError: { permanent: unavailable }, error: cannotStartMessage(program, end.error) };
-  }
-  // Whatever the program left running in its group ends with the attempt: leftovers would
-  // outlive the sheet, escape the concurrency caps and keep writing to this attempt's files.
-  const pid = child.pid;
-  if (pid !== undefined) await killGroupAndWait(pid, GROUP_EXIT_WAIT_MS);
+function prepareFailure(error: ErrorInfo): AttemptOutcome {
+  return {
+    status: 'failure',
+    error: `cannot prepare the attempt: ${error.message}`,
+    ...(OUT_OF_RESOURCES.has(error.code ?? '') && { startError: { permanent: false } }),
+  };
+}
 
-  const [stdoutTail, stderrTail] = await Promise.all([readTailOf(stdoutHandle), readTailOf(stderrHandle)]);
+function abortedBeforeStart(reason: string, files: OutputFiles): AttemptOutcome {
+  return { status: 'failure', error: reason, ...files };
+}
+
+/** `spawn` threw: for invalid arguments (e.g. a NUL byte) and unexpected errno values. */
+function spawnThrew(attempt: Attempt, error: ErrorInfo): AttemptOutcome {
+  return {
+    status: 'failure',
+    error: `cannot start "${attempt.program}": ${error.message}`,
+    ...(isSystemError(error.code) && { startError: { permanent: false } }),
+    ...attempt.files,
+  };
+}
+
+/**
+ * A missing or non-executable program will not fix itself; running out of processes or
+ * descriptors (EAGAIN, EMFILE) may pass: a dispatch buffer tries the start again, and
+ * without one it is an ordinary, retryable failure.
+ */
+function startErrorOutcome(program: string, error: NodeJS.ErrnoException): AttemptOutcome {
+  const code = error.code;
+  const unavailable = code === 'ENOENT' || code === 'EACCES';
+  return { status: 'failure', unavailable, startError: { permanent: unavailable }, error: cannotStartMessage(program, error) };
+}
+
+/** How the program ended, once nothing of its group is left and the tails are read. */
+function exitOutcome(
+  end: Extract<ProcessEnd, { kind: 'exit' }>,
+  stopReason: string | undefined,
+  files: OutputFiles,
+  stdoutTail: string,
+  stderrTail: string,
+): AttemptOutcome {
   const outcome: AttemptOutcome = {
     status: 'failure',
     exitCode: end.code,
     signal: end.signal,
-    stdoutFile,
-    stderrFile,
+    ...files,
     stdoutTail,
     stderrTail,
   };
@@ -236,30 +355,12 @@ export function cannotStartMessage(program: string, error: NodeJS.ErrnoException
 /** Out of processes or descriptors: another try, a moment later, may succeed. */
 const OUT_OF_RESOURCES: ReadonlySet<string> = new Set(['EAGAIN', 'EMFILE', 'ENFILE']);
 
-function errnoCode(err: unknown): string | undefined {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 /**
  * An errno from the system, which another try may not meet. Node's own argument errors
  * (`ERR_*`, e.g. a NUL byte in an argument) fail the same way every time: ordinary failures.
  */
-function isSystemError(err: unknown): boolean {
-  const code = errnoCode(err);
+function isSystemError(code: string | undefined): boolean {
   return code !== undefined && !code.startsWith('ERR_');
-}
-
-/** Opens both output files, for reading too: the tails are read through the same handles. */
-async function openOutputs(stdoutFile: string, stderrFile: string): Promise<[FileHandle, FileHandle]> {
-  const [out, err] = await Promise.allSettled([open(stdoutFile, 'w+'), open(stderrFile, 'w+')]);
-  if (out.status === 'fulfilled' && err.status === 'fulfilled') return [out.value, err.value];
-  await closeQuietly(out.status === 'fulfilled' ? out.value : undefined, err.status === 'fulfilled' ? err.value : undefined);
-  throw out.status === 'rejected' ? out.reason : (err as PromiseRejectedResult).reason;
-}
-
-async function closeQuietly(...handles: (FileHandle | undefined)[]): Promise<void> {
-  await Promise.all(handles.map((handle) => handle?.close().catch(() => {})));
 }
 
 function errorText(err: unknown): string {

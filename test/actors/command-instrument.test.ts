@@ -1,10 +1,16 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCommandInstrument, INHERITED_ENV_KEYS } from '../../src/actors/command-instrument.js';
+import {
+  createCommandInstrument as createWithDefaults,
+  INHERITED_ENV_KEYS,
+  type CommandInstrumentOptions,
+  type SpawnerMode,
+} from '../../src/actors/command-instrument.js';
 import { OUTPUT_TAIL_BYTES } from '../../src/actors/output-tail.js';
-import { countingHooks, makeRequest, makeTempDir, waitFor } from './helpers.js';
+import { countingHooks, makeRequest, makeTempDir } from './helpers.js';
+import { expectGroupGone, isAlive, stdoutLines } from './processes.js';
 
 const node = process.execPath;
 let dir: string;
@@ -17,75 +23,10 @@ afterEach(async () => {
   await cleanup();
 });
 
-/** State letter of each process in group `pgid`, read from /proc (Linux), keyed by pid. */
-function groupStates(pgid: number): Map<number, string> {
-  const states = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== undefined) states.set(Number(entry), state);
-  }
-  return states;
-}
+// Every expectation holds whether baton spawns in its own process or through a helper.
+describe.each<SpawnerMode>(['helper', 'inline'])('command instrument (%s spawner)', (spawner) => {
+  const createCommandInstrument = (options: CommandInstrumentOptions) => createWithDefaults({ ...options, spawner });
 
-/** Processes of the group that still run; zombies (dead, waiting for their reaper) do not count. */
-function liveGroupMembers(pgid: number): number[] {
-  if (process.platform !== 'linux') return groupExists(pgid) ? [pgid] : [];
-  return [...groupStates(pgid)].filter(([, state]) => state !== 'Z' && state !== 'X').map(([pid]) => pid);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    expect((err as NodeJS.ErrnoException).code).toBe('ESRCH');
-    return false;
-  }
-  if (process.platform !== 'linux') return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-}
-
-/** `kill -0` on the group: true while any process of it, zombies included, exists. */
-function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    expect((err as NodeJS.ErrnoException).code).toBe('ESRCH');
-    return false;
-  }
-}
-
-/**
- * Asserts the group is dead now, then waits for its last zombies to be reaped (by init, which
- * may be slow in a container) until `kill(-pgid, 0)` fails with ESRCH.
- */
-async function expectGroupGone(pgid: number): Promise<void> {
-  expect(liveGroupMembers(pgid)).toEqual([]);
-  await waitFor(() => (groupExists(pgid) ? undefined : true));
-}
-
-/** Waits until the attempt's stdout holds `lines` complete lines, and returns them. */
-async function stdoutLines(prefix: string, lines: number): Promise<string[]> {
-  return waitFor(async () => {
-    const text = await readFile(`${prefix}.stdout`, 'utf8').catch(() => '');
-    const got = text.split('\n').filter((line) => line !== '');
-    return text.endsWith('\n') && got.length >= lines ? got : undefined;
-  });
-}
-
-describe('command instrument', () => {
   describe('exit status', () => {
     it('is a success when the program exits 0', async () => {
       const sh = createCommandInstrument({ name: 'sh', command: ['bash', '-c'] });
@@ -226,6 +167,7 @@ describe('command instrument', () => {
       const outcome = await sh.run(makeRequest(dir), new AbortController().signal, hooks);
       expect(outcome.status).toBe('failure');
       expect(outcome.unavailable).toBe(true);
+      expect(outcome.startError).toEqual({ permanent: true });
       expect(outcome.error).toBe('cannot start "baton-no-such-binary-4f2a": command not found');
       expect(hooks.started).toBe(0);
     });
@@ -237,8 +179,36 @@ describe('command instrument', () => {
       const hooks = countingHooks();
       const outcome = await sh.run(makeRequest(dir), new AbortController().signal, hooks);
       expect(outcome.unavailable).toBe(true);
+      expect(outcome.startError).toEqual({ permanent: true });
       expect(outcome.error).toContain('permission denied');
       expect(hooks.started).toBe(0);
+    });
+
+    it('is an ordinary failure, not a start error, when an argument holds a NUL byte', async () => {
+      const sh = createCommandInstrument({ name: 'node', command: [node, '-e'] });
+      const hooks = countingHooks();
+      const request = makeRequest(dir, { args: ['bad\u0000arg'] });
+      const outcome = await sh.run(request, new AbortController().signal, hooks);
+      expect(outcome.status).toBe('failure');
+      expect(outcome.startError).toBeUndefined();
+      expect(outcome.unavailable).toBeUndefined();
+      expect(outcome.error).toMatch(new RegExp(`^cannot start "${node}": .*null bytes`));
+      expect(outcome.stdoutFile).toBe(`${request.outputPrefix}.stdout`);
+      expect(hooks.started).toBe(0);
+    });
+
+    it('is an ordinary failure naming the cause when the output folder cannot be made', async () => {
+      await writeFile(join(dir, 'a-file'), '');
+      const sh = createCommandInstrument({ name: 'sh', command: ['bash', '-c'] });
+      const hooks = countingHooks();
+      const request = makeRequest(dir, { args: ['echo ran > ran.txt'], outputPrefix: join(dir, 'a-file', 'out', 'attempt-1') });
+      const outcome = await sh.run(request, new AbortController().signal, hooks);
+      expect(outcome).toEqual({
+        status: 'failure',
+        error: expect.stringMatching(/^cannot prepare the attempt: ENOTDIR: not a directory, mkdir '.*a-file\/out'$/),
+      });
+      expect(hooks.started).toBe(0);
+      expect(existsSync(join(request.workspace, 'ran.txt'))).toBe(false);
     });
 
     it('is an unavailable failure when no command is configured', async () => {
@@ -260,6 +230,23 @@ describe('command instrument', () => {
       const request = makeRequest(dir, { args: ['echo ran > ran.txt'] });
       const outcome = await sh.run(request, controller.signal, hooks);
       expect(outcome).toMatchObject({ status: 'failure', error: 'aborted (cancelled)' });
+      expect(hooks.started).toBe(0);
+      expect(existsSync(join(request.workspace, 'ran.txt'))).toBe(false);
+    });
+
+    it('does not start anything when aborted while the attempt is being prepared', async () => {
+      const sh = createCommandInstrument({ name: 'sh', command: ['bash', '-c'] });
+      const controller = new AbortController();
+      const hooks = countingHooks();
+      const request = makeRequest(dir, { args: ['echo ran > ran.txt'] });
+      const running = sh.run(request, controller.signal, hooks);
+      controller.abort('cancelled');
+      expect(await running).toEqual({
+        status: 'failure',
+        error: 'aborted (cancelled)',
+        stdoutFile: `${request.outputPrefix}.stdout`,
+        stderrFile: `${request.outputPrefix}.stderr`,
+      });
       expect(hooks.started).toBe(0);
       expect(existsSync(join(request.workspace, 'ran.txt'))).toBe(false);
     });
