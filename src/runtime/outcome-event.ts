@@ -2,7 +2,7 @@ import type { AttemptOutcome } from '../actors/instrument.js';
 import type { SheetEvent } from '../machines/sheet-events.js';
 import type { FailureReason } from '../machines/types.js';
 import type { Job, LiveAttempt, SheetRecord } from './job.js';
-import { scanOutcome } from './outcome-scan.js';
+import { scanOutcome, type OutcomeScanSpec } from './outcome-scan.js';
 
 /** What an attempt's output says beyond its exit: a rate limit, a cost. */
 export interface OutcomeScan {
@@ -64,6 +64,8 @@ function failureMessage(outcome: AttemptOutcome, attempt: LiveAttempt): string {
 /** Failures that say the instrument itself is in trouble: what a circuit breaker counts. */
 const EXECUTION_FAILURES: ReadonlySet<FailureReason> = new Set(['failed', 'crashed', 'timeout', 'unavailable', 'stale']);
 
+const NO_SCAN: OutcomeScanSpec = Object.freeze({});
+
 export interface JudgedAttempt extends SettledAttempt {
   /** What the attempt says of its instrument's health, for the circuit breaker. */
   verdict: 'success' | 'failure' | 'none';
@@ -83,10 +85,7 @@ export function judgeAttempt(
   random: number,
 ): JudgedAttempt {
   const spec = job.score.instruments[attempt.instrument];
-  const scan = scanOutcome(outcome, {
-    ...(spec?.rateLimit ? { rateLimit: spec.rateLimit } : {}),
-    ...(spec?.costPattern ? { costPattern: spec.costPattern } : {}),
-  });
+  const scan = scanOutcome(outcome, spec ?? NO_SCAN);
   const sheet = {
     spentUsd: record.costUsd,
     budgetUsd: record.stage.spec.budgetUsd,
@@ -100,5 +99,5 @@ export function judgeAttempt(
       : event.type === 'SUCCEEDED' && event.passRate >= 1
         ? 'success'
         : 'none';
-  return { ...settled, verdict };
+  return { event, costUsd: settled.costUsd, verdict };
 }

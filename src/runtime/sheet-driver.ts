@@ -85,7 +85,6 @@ export class SheetDriver {
 
   private entered(job: Job, record: SheetRecord, before: SheetState, fromIndex: number): void {
     const context = record.actor!.getSnapshot().context;
-    const now = this.host.clock.now();
     switch (record.state) {
       case 'ready':
       case 'completion': {
@@ -99,12 +98,16 @@ export class SheetDriver {
         }
         break;
       }
-      case 'retry':
+      case 'retry': {
+        const now = this.host.clock.now();
         this.schedule(job, record, (context.retryAt ?? now) - now, { type: 'RETRY_DUE' });
         break;
-      case 'waiting':
+      }
+      case 'waiting': {
+        const now = this.host.clock.now();
         this.schedule(job, record, (context.waitUntil ?? now) - now, { type: 'LIMIT_CLEARED' });
         break;
+      }
       case 'completed':
       case 'failed':
       case 'skipped':
@@ -118,7 +121,7 @@ export class SheetDriver {
     }
     if (this.host.bus.observed) {
       const from = record.instrumentIndex !== fromIndex ? job.instrumentAt(record, fromIndex).name : undefined;
-      const event = stateEvent(job, record, context, now, from);
+      const event = stateEvent(job, record, context, this.host.clock.now(), from);
       if (event !== undefined) this.host.bus.emit(event);
     }
   }
