@@ -50,6 +50,7 @@ export const SCENARIOS = [
     baselines: [
       { name: 'xargs -P8', script: 'scenarios/s4-xargs.mjs' },
       { name: 'node spawn', script: 'scenarios/s4-node-spawn.mjs' },
+      { name: 'baton inline spawn', script: 'scenarios/s4-baton-inline.mjs' },
     ],
   },
   {

@@ -144,6 +144,7 @@ export {
   type AttemptOutcome,
   type AttemptRequest,
   type CommandInstrumentOptions,
+  type SpawnerMode,
   type FunctionInstrumentOptions,
   type Instrument,
   type SheetFunction,

@@ -1,5 +1,6 @@
 // S4, real processes through baton: N sheets running `true` through the command instrument
-// (no shell, own process group, stdout/stderr files per attempt), concurrency 8, no store.
+// (no shell, own process group, stdout/stderr files per attempt; started by the spawner helpers,
+// the default), concurrency 8, no store.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

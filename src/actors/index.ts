@@ -14,6 +14,7 @@ export {
   createCommandInstrument,
   INHERITED_ENV_KEYS,
   type CommandInstrumentOptions,
+  type SpawnerMode,
 } from './command-instrument.js';
 export { createFunctionInstrument, type FunctionInstrumentOptions } from './function-instrument.js';
 export { lastNonEmptyLine, OUTPUT_TAIL_BYTES, readTail } from './output-tail.js';
