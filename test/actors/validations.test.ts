@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isAlive } from '../support/process-groups.js';
 import { createCommandInstrument } from '../../src/actors/command-instrument.js';
 import { createFunctionInstrument } from '../../src/actors/function-instrument.js';
 import type { SheetFunctionContext } from '../../src/actors/instrument.js';
@@ -31,20 +32,6 @@ async function one(validation: RenderedValidation, options: Partial<Parameters<t
   return report.results[0]!;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  if (process.platform !== 'linux') return true;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-  } catch {
-    return false;
-  }
-}
 
 describe('runValidations: report', () => {
   it('passes everything when there are no validations', async () => {

@@ -3,7 +3,7 @@
  * Nothing here asserts on timing; every wait polls for an outcome and is bounded only by
  * the test timeout.
  */
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,52 +50,7 @@ export async function readPgid(file: string): Promise<number> {
   return pgid;
 }
 
-/** State letter of each process in group `pgid`, read from /proc (Linux), keyed by pid. */
-function groupStates(pgid: number): Map<number, string> {
-  const states = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== undefined) states.set(Number(entry), state);
-  }
-  return states;
-}
-
-/** `kill -0` on the group: true while any process of it, zombies included, exists. */
-export function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ESRCH') throw err;
-    return false;
-  }
-}
-
-/** Pids of the group that are still alive; zombies (dead, not reaped yet) do not count. */
-export function liveGroupMembers(pgid: number): number[] {
-  if (process.platform !== 'linux') return groupExists(pgid) ? [pgid] : [];
-  return [...groupStates(pgid)].filter(([, state]) => state !== 'Z' && state !== 'X').map(([pid]) => pid);
-}
-
-/**
- * Asserts nothing of the group is alive now (zombies allowed), then waits until the last
- * zombies are reaped and `kill(-pgid, 0)` fails with ESRCH. A container's init may reap
- * reparented grandchildren slowly, hence the poll.
- */
-export async function expectGroupGone(pgid: number): Promise<void> {
-  const live = liveGroupMembers(pgid);
-  if (live.length > 0) throw new Error(`process group ${pgid} still has live members: ${live.join(', ')}`);
-  await waitFor(() => (groupExists(pgid) ? undefined : true));
-}
+export { expectGroupGone, groupExists, liveGroupMembers } from '../support/process-groups.js';
 
 /** SIGKILLs a group, if anything of it is left: cleanup after a failed test. */
 export function killGroupQuietly(pgid: number): void {
