@@ -70,6 +70,8 @@ export function createCommandInstrument(options: CommandInstrumentOptions): Inst
     killGraceMs: Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS),
     spawner: options.spawner ?? spawnerFromEnv() ?? 'helper',
   };
+  // A helper takes a moment to start: begin now, so the first attempt does not wait for it.
+  if (config.spawner === 'helper') sharedSpawnerPool().prefork();
   return {
     name: config.name,
     kind: 'command',

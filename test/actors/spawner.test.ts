@@ -214,4 +214,34 @@ process.stdout.write(JSON.stringify(outcome));
     const helperPid = Number(outcome.stdoutTail);
     await waitFor(() => (isAlive(helperPid) ? undefined : true));
   });
+
+  it('starts its first helper as it is created, before any attempt, and an idle helper keeps nothing alive', async () => {
+    const script = join(dir, 'no-attempt.mjs');
+    const source = pathToFileURL(join(root, 'src', 'actors', 'command-instrument.ts')).href;
+    await writeFile(
+      script,
+      `import { readdirSync, readFileSync } from 'node:fs';
+import { createCommandInstrument } from ${JSON.stringify(source)};
+const helpers = () =>
+  readdirSync('/proc').filter((entry) => /^\\d+$/.test(entry)).filter((pid) => {
+    try {
+      const stat = readFileSync('/proc/' + pid + '/stat', 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === process.pid && readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes('helper');
+    } catch {
+      return false;
+    }
+  });
+createCommandInstrument({ name: 'sh', command: ['bash', '-c'], spawner: 'helper' });
+// No attempt, no warm(): only the instrument's creation can have forked a helper.
+for (let i = 0; i < 200 && helpers().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+process.stdout.write(JSON.stringify(helpers().map(Number)));
+`,
+    );
+    // The bound only turns a program that never exits into a failure instead of a hang.
+    const { stdout } = await promisify(execFile)(node, ['--import', 'tsx', script], { cwd: root, timeout: 25_000, killSignal: 'SIGKILL' });
+    const helpers = JSON.parse(stdout) as number[];
+    expect(helpers).toHaveLength(1);
+    await waitFor(() => (isAlive(helpers[0]!) ? undefined : true));
+  });
 });

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sharedSpawnerPool } from '../../src/actors/spawner/pool.js';
 import { defineScore } from '../../src/runtime/score/load.js';
 import { ConductorClosedError } from '../../src/runtime/errors.js';
 import type { Conductor } from '../../src/runtime/conductor.js';
@@ -32,6 +33,11 @@ let conductor: Conductor;
 let events: BatonEvent[];
 /** Groups a test started: SIGKILLed in afterEach whatever happened, so no test leaks `sleep 300`. */
 const groups: number[] = [];
+
+// The helper that starts attempts loads slowly from the TypeScript sources (a quarter of a
+// second, more on a loaded machine): started before the first test, so that the short
+// attempt timeouts below measure the attempts, not the helper's start.
+beforeAll(() => sharedSpawnerPool().warm());
 
 beforeEach(() => {
   dir = makeTempDir();

@@ -17,6 +17,8 @@ interface Helper {
   inFlight: number;
   /** It said `ready`: from then on, its death may have cut short attempts it had started. */
   ready: boolean;
+  /** Who waits for it to be ready (or gone). */
+  readyWaiters: (() => void)[];
 }
 
 interface InFlight {
@@ -75,6 +77,25 @@ export class SpawnerClient {
     return child;
   }
 
+  /**
+   * Forks the helper now, if it is not running, and resolves once it is ready to start
+   * attempts (or could not start: attempts then run in-process). Never rejects. With
+   * `hold`, the helper keeps baton's event loop alive until then, so that the promise can
+   * be awaited; without, a program with nothing else to do still exits at once.
+   */
+  warm(hold: boolean): Promise<void> {
+    if (this.unusable) return Promise.resolve();
+    const helper = this.helper?.process.connected === true ? this.helper : this.fork();
+    if (helper === undefined || helper.ready) return Promise.resolve();
+    if (hold) keepAlive(helper.process, true);
+    return new Promise((resolve) =>
+      helper.readyWaiters.push(() => {
+        if (hold && helper.inFlight === 0) keepAlive(helper.process, false);
+        resolve();
+      }),
+    );
+  }
+
   private withdraw(id: number): void {
     const attempt = this.attempts.get(id);
     if (attempt === undefined) return;
@@ -101,10 +122,13 @@ export class SpawnerClient {
       helperProcess.on('error', () => {});
       return undefined;
     }
-    const helper: Helper = { process: helperProcess, inFlight: 0, ready: false };
+    const helper: Helper = { process: helperProcess, inFlight: 0, ready: false, readyWaiters: [] };
     helperProcess.on('message', (message: unknown) => {
       if (isSpawnerReply(message)) this.onReply(message);
-      else if (isReadyMessage(message)) helper.ready = true;
+      else if (isReadyMessage(message)) {
+        helper.ready = true;
+        wakeAll(helper);
+      }
     });
     // A send to a helper that is going away fails here; its 'close' then ends what it held.
     helperProcess.on('error', () => {});
@@ -154,6 +178,7 @@ export class SpawnerClient {
   private onClose(helper: Helper, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.helper === helper) this.helper = undefined;
     if (!helper.ready) this.unusable = true;
+    wakeAll(helper);
     const why = `spawner helper exited (${code !== null ? `code ${code}` : `signal ${signal ?? 'unknown'}`})`;
     for (const [id, attempt] of this.attempts) {
       if (attempt.helper !== helper) continue;
@@ -173,6 +198,12 @@ async function lose({ child, groupExitWaitMs }: InFlight, why: string): Promise<
   }
   await killGroupAndWait(pid, groupExitWaitMs);
   child.failed({ kind: 'helper-lost', message: `${why} while the attempt ran; its process group was killed` });
+}
+
+function wakeAll(helper: Helper): void {
+  const waiters = helper.readyWaiters;
+  helper.readyWaiters = [];
+  for (const wake of waiters) wake();
 }
 
 function send(helper: Helper, request: SpawnerRequest): void {

@@ -18,6 +18,19 @@ export class SpawnerPool {
     this.clients = Array.from({ length: Math.max(1, size) }, () => new SpawnerClient(program));
   }
 
+  /**
+   * Forks the first helper ahead of the first attempt (the others follow the load);
+   * resolves once it is ready, keeping the event loop alive until then. Never rejects.
+   */
+  warm(): Promise<void> {
+    return this.clients[0]!.warm(true);
+  }
+
+  /** {@link warm}, for whoever will not wait: a program that is done does not wait for it. */
+  prefork(): void {
+    void this.clients[0]!.warm(false);
+  }
+
   /** Starts one attempt on the least busy helper; undefined when no helper could be forked. */
   start(spec: StartSpec): RemoteChild | undefined {
     let least = this.clients[0]!;
