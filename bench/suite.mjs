@@ -22,6 +22,7 @@ export const SCENARIOS = [
     baselines: [
       { name: 'p-queue', script: 'scenarios/s1-p-queue.mjs' },
       { name: 'xstate-floor', script: 'scenarios/s1-xstate-floor.mjs' },
+      { name: 'sheet machine alone', script: 'scenarios/s1-sheet-machine.mjs' },
     ],
   },
   {

@@ -10,7 +10,7 @@ const lib = existsSync(entry)
       ...(await import(new URL('../../dist/runtime/score/load.js', import.meta.url).href)),
     };
 
-export const { Conductor, defineScore } = lib;
+export const { Conductor, defineScore, sheetMachine } = lib;
 if (typeof Conductor !== 'function' || typeof defineScore !== 'function') {
   throw new Error('dist/ does not export Conductor and defineScore: run `npm run build`');
 }
