@@ -25,7 +25,10 @@ export interface ConductorOptions {
    * How many sheets of one job may wait `ready` per (instrument, model) at once. Ready
    * sheets are live actors; sheets released beyond this stay `pending` (their dependencies
    * met) and become ready, in order, as the queue drains. Any value at or above what one
-   * dispatch decision can take keeps the same dispatch order and throughput.
+   * dispatch decision can take keeps the same dispatch order and throughput. A sheet that
+   * comes back to `ready` (after a retry or a rate-limit wait, or on a fallback) rejoins its
+   * queue whatever the queue's size: it is live already, and holding it back would leave a
+   * slot idle; the window only bounds the sheets it admits.
    * @default four times the job's `concurrency`, at least 32 and at most 1,000
    */
   readyWindow?: number;
