@@ -227,7 +227,8 @@ async function superviseRemote(
       case 'spawn-threw':
         return spawnThrew(attempt, failure.error);
       case 'cancelled':
-        return abortedBeforeStart(stopReason ?? abortedMessage(signal.reason), attempt.files);
+        // Names the output files only if they exist, as the in-process path does.
+        return abortedBeforeStart(stopReason ?? abortedMessage(signal.reason), failure.filesCreated ? attempt.files : undefined);
       case 'helper-lost':
         // Not a start error: the program may have run, and the next try gets a new helper.
         return { status: 'failure', error: failure.message, ...(child.pid !== undefined && attempt.files) };
@@ -262,7 +263,7 @@ function prepareFailure(error: ErrorInfo): AttemptOutcome {
   };
 }
 
-function abortedBeforeStart(reason: string, files: OutputFiles): AttemptOutcome {
+function abortedBeforeStart(reason: string, files: OutputFiles | undefined): AttemptOutcome {
   return { status: 'failure', error: reason, ...files };
 }
 

@@ -101,7 +101,7 @@ export class SpawnerClient {
     if (attempt === undefined) return;
     this.settle(id, attempt);
     // Not from within the caller's stop: the handle ends as if the helper had answered.
-    process.nextTick(() => attempt.child.failed({ kind: 'cancelled' }));
+    process.nextTick(() => attempt.child.failed({ kind: 'cancelled', filesCreated: false }));
   }
 
   private fork(): Helper | undefined {
@@ -159,7 +159,8 @@ export class SpawnerClient {
         attempt.child.failed({ kind: message.type, error: message.error });
         break;
       case 'cancelled':
-        attempt.child.failed({ kind: 'cancelled' });
+        // The helper looks for a cancel once the files are open, just before the spawn.
+        attempt.child.failed({ kind: 'cancelled', filesCreated: true });
         break;
     }
   }

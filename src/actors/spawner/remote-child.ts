@@ -5,7 +5,8 @@ import { errnoException, type ErrorInfo } from './protocol.js';
 export type RemoteFailure =
   | { kind: 'prepare-failed'; error: ErrorInfo }
   | { kind: 'spawn-threw'; error: ErrorInfo }
-  | { kind: 'cancelled' }
+  /** Stopped before the spawn; `filesCreated`: the helper had opened the output files. */
+  | { kind: 'cancelled'; filesCreated: boolean }
   | { kind: 'helper-lost'; message: string }
   /** The helper died before it was ready: nothing of the attempt was done, it may start elsewhere. */
   | { kind: 'helper-unavailable' };
