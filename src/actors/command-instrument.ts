@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, type FileHandle } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { abortedMessage } from './abort-reason.js';
 import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
-import { lastNonEmptyLine, readTailOf } from './output-tail.js';
-import { killGroupAndWait } from './process-group.js';
+import { lastNonEmptyLine } from './output-tail.js';
+import { closeQuietly, endOfAttempt, prepareOutputs, spawnInGroup, type OutputHandles } from './spawner/attempt-process.js';
 import type { StartSpec } from './spawner/client.js';
-import { closeQuietly, openOutputs } from './spawner/output-files.js';
 import { sharedSpawnerPool } from './spawner/pool.js';
 import { errorInfo, type ErrorInfo } from './spawner/protocol.js';
 import type { RemoteChild } from './spawner/remote-child.js';
@@ -118,7 +116,7 @@ async function runAttempt(
     files: { stdoutFile: `${request.outputPrefix}.stdout`, stderrFile: `${request.outputPrefix}.stderr` },
   };
   if (config.spawner === 'helper') {
-    const child = sharedSpawnerPool().start(helperStart(config, attempt, request));
+    const child = sharedSpawnerPool().start(startSpec(config, attempt, request));
     // No helper could be forked: this attempt spawns from baton's own process.
     if (child !== undefined) return superviseRemote(config, attempt, child, request, signal, hooks);
   }
@@ -137,9 +135,9 @@ interface OutputFiles {
   stderrFile: string;
 }
 
-/** What a spawner helper needs to prepare and spawn the attempt as `runInline` would. */
-function helperStart(config: CommandConfig, attempt: Attempt, request: AttemptRequest): StartSpec {
-  // Resolved against baton's working directory, the one the in-process spawn would use.
+/** How to prepare and spawn the attempt, in baton's process or in a spawner helper. */
+function startSpec(config: CommandConfig, attempt: Attempt, request: AttemptRequest): StartSpec {
+  // Resolved against baton's working directory: a helper may have another.
   const workspace = resolve(request.workspace);
   return {
     file: attempt.program,
@@ -161,32 +159,23 @@ async function runInline(
   signal: AbortSignal,
   hooks: AttemptHooks,
 ): Promise<AttemptOutcome> {
-  const { files } = attempt;
-  let handles: [FileHandle, FileHandle];
+  const spec = startSpec(config, attempt, request);
+  let handles: OutputHandles;
   try {
-    // Both recursive, so they may overlap (the output usually lies inside the workspace).
-    await Promise.all([mkdir(request.workspace, { recursive: true }), mkdir(dirname(request.outputPrefix), { recursive: true })]);
-    handles = await openOutputs(files.stdoutFile, files.stderrFile);
+    handles = await prepareOutputs(spec.folders, spec.stdoutFile, spec.stderrFile);
   } catch (err) {
     return prepareFailure(errorInfo(err));
   }
-  const [stdoutHandle, stderrHandle] = handles;
   if (signal.aborted) {
-    await closeQuietly(stdoutHandle, stderrHandle);
-    return abortedBeforeStart(abortedMessage(signal.reason), files);
+    await closeQuietly(...handles);
+    return abortedBeforeStart(abortedMessage(signal.reason), attempt.files);
   }
 
   let child: ChildProcess;
   try {
-    child = spawn(attempt.program, attempt.args, {
-      cwd: request.workspace,
-      env: attemptEnv(config.env, request),
-      stdio: ['ignore', stdoutHandle.fd, stderrHandle.fd],
-      // Its own process group, so that one signal to -pid reaches every descendant.
-      detached: true,
-    });
+    child = spawnInGroup(spec.file, spec.args, spec, handles);
   } catch (err) {
-    await closeQuietly(stdoutHandle, stderrHandle);
+    await closeQuietly(...handles);
     return spawnThrew(attempt, errorInfo(err));
   }
 
@@ -194,14 +183,10 @@ async function runInline(
   try {
     const supervised = await superviseProcess(child, superviseOptions(config, child, signal, hooks));
     if (supervised.end.kind === 'error') return startErrorOutcome(attempt.program, supervised.end.error);
-    // Whatever the program left running in its group ends with the attempt: leftovers would
-    // outlive the sheet, escape the concurrency caps and keep writing to this attempt's files.
-    const pid = child.pid;
-    if (pid !== undefined) await killGroupAndWait(pid, GROUP_EXIT_WAIT_MS);
-    const [stdoutTail, stderrTail] = await Promise.all([readTailOf(stdoutHandle), readTailOf(stderrHandle)]);
-    return exitOutcome(supervised.end, supervised.stopReason, files, stdoutTail, stderrTail);
+    const [stdoutTail, stderrTail] = await endOfAttempt(child.pid, handles, spec.groupExitWaitMs);
+    return exitOutcome(supervised.end, supervised.stopReason, attempt.files, stdoutTail, stderrTail);
   } finally {
-    await closeQuietly(stdoutHandle, stderrHandle);
+    await closeQuietly(...handles);
   }
 }
 

@@ -7,11 +7,8 @@
  * It lives exactly as long as its channel: when baton goes away, so does the helper, and the
  * programs it started go on as they would have after baton's own death.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, type FileHandle } from 'node:fs/promises';
-import { readTailOf } from '../output-tail.js';
-import { killGroupAndWait } from '../process-group.js';
-import { closeQuietly, openOutputs } from './output-files.js';
+import type { ChildProcess } from 'node:child_process';
+import { closeQuietly, endOfAttempt, prepareOutputs, spawnInGroup, type OutputHandles } from './attempt-process.js';
 import { errorInfo, isSpawnerRequest, type ReadyMessage, type SpawnerReply, type StartRequest } from './protocol.js';
 
 /** Starts that have not reached `spawn` yet, by id: a `cancel` only matters to them. */
@@ -48,34 +45,26 @@ async function start(request: StartRequest): Promise<void> {
   const { id } = request;
   const state = { cancelled: false };
   pending.set(id, state);
-  let handles: [FileHandle, FileHandle];
+  let handles: OutputHandles;
   try {
-    await Promise.all(request.folders.map((folder) => mkdir(folder, { recursive: true })));
-    handles = await openOutputs(request.stdoutFile, request.stderrFile);
+    handles = await prepareOutputs(request.folders, request.stdoutFile, request.stderrFile);
   } catch (err) {
     pending.delete(id);
     send({ type: 'prepare-failed', id, error: errorInfo(err) });
     return;
   }
-  const [stdoutHandle, stderrHandle] = handles;
   if (state.cancelled) {
     pending.delete(id);
-    await closeQuietly(stdoutHandle, stderrHandle);
+    await closeQuietly(...handles);
     send({ type: 'cancelled', id });
     return;
   }
 
   let child: ChildProcess;
   try {
-    child = spawn(request.file, request.args, {
-      cwd: request.cwd,
-      env: request.env,
-      stdio: ['ignore', stdoutHandle.fd, stderrHandle.fd],
-      // Its own process group, so that baton's one signal to -pid reaches every descendant.
-      detached: true,
-    });
+    child = spawnInGroup(request.file, request.args, request, handles);
   } catch (err) {
-    await closeQuietly(stdoutHandle, stderrHandle);
+    await closeQuietly(...handles);
     send({ type: 'spawn-threw', id, error: errorInfo(err) });
     return;
   } finally {
@@ -93,29 +82,13 @@ async function start(request: StartRequest): Promise<void> {
     // After a successful spawn, errors (e.g. from signalling) are followed by 'exit'.
     if (spawned || ended) return;
     ended = true;
-    void closeQuietly(stdoutHandle, stderrHandle).then(() => send({ type: 'start-error', id, error: errorInfo(err) }));
+    void closeQuietly(...handles).then(() => send({ type: 'start-error', id, error: errorInfo(err) }));
   });
   child.once('exit', (code, signal) => {
     if (ended) return;
     ended = true;
-    void finish(child.pid, request, stdoutHandle, stderrHandle).then(([stdoutTail, stderrTail]) =>
-      send({ type: 'exit', id, code, signal, stdoutTail, stderrTail }),
-    );
+    void endOfAttempt(child.pid, handles, request.groupExitWaitMs)
+      .finally(() => closeQuietly(...handles))
+      .then(([stdoutTail, stderrTail]) => send({ type: 'exit', id, code, signal, stdoutTail, stderrTail }));
   });
-}
-
-/**
- * Whatever the program left running in its group ends with the attempt; only then are the
- * tails read, so that they hold everything that was written.
- */
-async function finish(
-  pid: number | undefined,
-  request: StartRequest,
-  stdoutHandle: FileHandle,
-  stderrHandle: FileHandle,
-): Promise<[string, string]> {
-  if (pid !== undefined) await killGroupAndWait(pid, request.groupExitWaitMs);
-  const tails = await Promise.all([readTailOf(stdoutHandle), readTailOf(stderrHandle)]);
-  await closeQuietly(stdoutHandle, stderrHandle);
-  return tails;
 }

@@ -1,0 +1,51 @@
+// One attempt's process, the same way wherever it is started (baton's own process or a
+// spawner helper): its folders and output files, its spawn in its own process group, and
+// what follows its exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { readTailOf } from '../output-tail.js';
+import { killGroupAndWait } from '../process-group.js';
+
+/** The attempt's two output files, open for writing (the child's) and reading (the tails). */
+export type OutputHandles = [stdout: FileHandle, stderr: FileHandle];
+
+/**
+ * Makes the folders (recursively, so they may overlap) and opens both output files ('w+':
+ * truncated, and readable, because the tails are read through the same handles). When one
+ * file fails to open, the other is closed before the error is thrown.
+ */
+export async function prepareOutputs(folders: string[], stdoutFile: string, stderrFile: string): Promise<OutputHandles> {
+  await Promise.all(folders.map((folder) => mkdir(folder, { recursive: true })));
+  const [out, err] = await Promise.allSettled([open(stdoutFile, 'w+'), open(stderrFile, 'w+')]);
+  if (out.status === 'fulfilled' && err.status === 'fulfilled') return [out.value, err.value];
+  await closeQuietly(out.status === 'fulfilled' ? out.value : undefined, err.status === 'fulfilled' ? err.value : undefined);
+  throw out.status === 'rejected' ? out.reason : (err as PromiseRejectedResult).reason;
+}
+
+/**
+ * Spawns the program, without a shell, in its own process group (so that one signal to -pid
+ * reaches every descendant), its output going to the files. Throws synchronously for
+ * arguments `spawn` cannot take (a NUL byte) and unexpected errno values.
+ */
+export function spawnInGroup(
+  file: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+  [stdout, stderr]: OutputHandles,
+): ChildProcess {
+  return spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', stdout.fd, stderr.fd], detached: true });
+}
+
+/**
+ * After the program exited: whatever it left running in its group ends with the attempt
+ * (leftovers would outlive the sheet, escape the caps and keep writing to its files); only
+ * then are the tails read, so that they hold everything that was written.
+ */
+export async function endOfAttempt(pid: number | undefined, handles: OutputHandles, groupExitWaitMs: number): Promise<[string, string]> {
+  if (pid !== undefined) await killGroupAndWait(pid, groupExitWaitMs);
+  return Promise.all([readTailOf(handles[0]), readTailOf(handles[1])]);
+}
+
+export async function closeQuietly(...handles: (FileHandle | undefined)[]): Promise<void> {
+  await Promise.all(handles.map((handle) => handle?.close().catch(() => {})));
+}
