@@ -83,9 +83,11 @@ function sheet(w: Workspace, id: string, rest = 'true', more = ''): string {
   return `  - { id: ${id}, args: ['echo "{{sheet.id}} $$" >> ${w.log}; ${rest}']${more} }\n`;
 }
 
+const slowOnceMark = (w: Workspace): string => join(w.dir, 'slept');
+
 /** Sleeps 30 s the first time any sheet of the workspace runs it, then never again. */
 function slowOnce(w: Workspace): string {
-  const mark = join(w.dir, 'slept');
+  const mark = slowOnceMark(w);
   return `if [ ! -e ${mark} ]; then touch ${mark}; sleep 30; fi`;
 }
 
@@ -123,6 +125,10 @@ async function runUntilSlow(w: Workspace): Promise<BatonProcess> {
       throw new Error(`baton run ended early: ${exit.code} ${exit.stderr}`);
     }),
   ]);
+  // A sheet logs its line before it runs its command: stopped in between, a slowOnce sheet
+  // would not have marked its first run yet, and would sleep its 30 s again on the resume.
+  const mark = slowOnceMark(w);
+  if (readFileSync(w.score, 'utf8').includes(mark)) await waitFor(() => (existsSync(mark) ? true : undefined));
   return proc;
 }
 
