@@ -6,7 +6,7 @@
 // Running jobs
 export { Conductor } from './runtime/conductor.js';
 export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './runtime/conductor-options.js';
-export type { JobOutcome } from './runtime/job.js';
+export type { JobOutcome } from './runtime/model/job.js';
 export type { JobStatus, SheetStatus } from './runtime/status.js';
 export type { BatonEvent, BatonEventType, StateCounts } from './runtime/events.js';
 export { VirtualClock, realClock, type Clock } from './runtime/clock.js';
@@ -38,7 +38,7 @@ export {
   type CheckpointStore,
   type JobRow,
   type SheetRow,
-} from './runtime/store/index.js';
+} from './store/index.js';
 
 // Metrics: a recorder interface, its Prometheus implementation, and the conductor hook-up
 export {
@@ -51,16 +51,16 @@ export {
   type MetricsAttachment,
   type MetricsRecorder,
   type PrometheusRecorderOptions,
-} from './runtime/metrics/index.js';
+} from './observe/metrics/index.js';
 
 // Inspection: XState inspection events as a stream of JSON records, and the machines as data
 export {
   inspectionStream,
   type InspectionStream,
   type InspectionStreamOptions,
-} from './runtime/inspection.js';
-export { INSPECTION_TYPES, type InspectionRecord, type InspectionType, type JsonValue } from './runtime/inspection-record.js';
-export { machineJson, machineMermaid } from './runtime/machine-diagrams.js';
+} from './observe/inspection.js';
+export { INSPECTION_TYPES, type InspectionRecord, type InspectionType, type JsonValue } from './observe/inspection-record.js';
+export { machineJson, machineMermaid } from './observe/machine-diagrams.js';
 
 // Run reports: a checkpoint's rows as one self-contained HTML page (`baton report`)
 export {
@@ -69,8 +69,8 @@ export {
   type ReportContents,
   type ReportModel,
   type ReportOptions,
-} from './runtime/report/index.js';
-export type { SheetEventRow } from './runtime/store/types.js';
+} from './observe/report/index.js';
+export type { SheetEventRow } from './store/types.js';
 
 // The dispatch decision
 export {
@@ -85,7 +85,7 @@ export {
   type SheetRef,
   type SkipReason,
   type SkippedQueue,
-} from './runtime/plan-dispatch.js';
+} from './runtime/dispatch/plan-dispatch.js';
 
 // Dispatch buffers: a bounded queue in front of slow starts, per instrument (`buffer: { size, workers }`)
 export {
@@ -96,9 +96,9 @@ export {
   type StartFailure,
   type StartFailureInfo,
   type StartRetryPolicy,
-} from './runtime/dispatch-buffer.js';
-export type { BufferRoom } from './runtime/plan-dispatch.js';
-export type { BufferSpec } from './runtime/score/types.js';
+} from './runtime/attempts/buffer/dispatch-buffer.js';
+export type { BufferRoom } from './runtime/dispatch/plan-dispatch.js';
+export type { BufferSpec } from './score/types.js';
 
 // Scores
 export {
@@ -117,7 +117,7 @@ export {
   type FunctionInstrumentSpec,
   type ValidationSpec,
   type DependencyRef,
-} from './runtime/score/index.js';
+} from './score/index.js';
 
 // Platform defaults (sheet > score defaults > platform defaults > built-in) and where each setting came from
 export {
@@ -134,7 +134,7 @@ export {
   type PlatformDefaultsInput,
   type SettingSource,
   type SheetExplanation,
-} from './runtime/score/index.js';
+} from './score/index.js';
 
 // Instruments
 export {
@@ -188,7 +188,7 @@ export {
   type SucceededBatch,
   type UnfinishedItems,
   type WeightStrategyOptions,
-} from './runtime/batches/index.js';
+} from './batches/index.js';
 export {
   BATCH_STATES,
   batchMachine,
@@ -242,7 +242,7 @@ export {
   type SheetSnapshot,
   type SheetTestModel,
   type SheetTransition,
-} from './runtime/testing/index.js';
+} from './testing/index.js';
 
 // Simulation: a score's job in virtual time with instruments described by a profile
 export {
@@ -263,4 +263,4 @@ export {
   type SimulateOptions,
   type SimulationResult,
   type Spread,
-} from './runtime/simulate/index.js';
+} from './simulate/index.js';

@@ -7,7 +7,7 @@ const lib = existsSync(entry)
   ? await import(entry.href)
   : {
       ...(await import(new URL('../../dist/runtime/conductor.js', import.meta.url).href)),
-      ...(await import(new URL('../../dist/runtime/score/load.js', import.meta.url).href)),
+      ...(await import(new URL('../../dist/score/load.js', import.meta.url).href)),
     };
 
 export const { Conductor, defineScore, sheetMachine } = lib;

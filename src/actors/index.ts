@@ -8,13 +8,13 @@ export type {
   SheetFunction,
   SheetFunctionContext,
   SheetFunctionResult,
-} from './instrument.js';
+} from './instruments/instrument.js';
 export { abortedMessage } from './abort-reason.js';
 export {
   createCommandInstrument,
   INHERITED_ENV_KEYS,
   type CommandInstrumentOptions,
   type SpawnerMode,
-} from './command-instrument.js';
-export { createFunctionInstrument, type FunctionInstrumentOptions } from './function-instrument.js';
-export { lastNonEmptyLine, OUTPUT_TAIL_BYTES, readTail } from './output-tail.js';
+} from './instruments/command.js';
+export { createFunctionInstrument, type FunctionInstrumentOptions } from './instruments/function.js';
+export { lastNonEmptyLine, OUTPUT_TAIL_BYTES, readTail } from './process/output-tail.js';

@@ -1,5 +1,5 @@
 import type { AbortSource } from './attempt-abort.js';
-import { RUN_WITH_ABORT_SOURCE, type AbortSourceInstrument, type AttemptOutcome, type AttemptRequest, type Instrument } from './instrument.js';
+import { RUN_WITH_ABORT_SOURCE, type AbortSourceInstrument, type AttemptOutcome, type AttemptRequest, type Instrument } from './instruments/instrument.js';
 
 /**
  * Plays one attempt on an instrument. Whatever the instrument does (throws synchronously,

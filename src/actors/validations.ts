@@ -4,10 +4,10 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { abortedMessage } from './abort-reason.js';
-import { cannotStartMessage, minimalEnv } from './command-instrument.js';
-import { lastNonEmptyLine } from './output-tail.js';
-import { killGroupAndWait } from './process-group.js';
-import { superviseProcess } from './supervise.js';
+import { cannotStartMessage, minimalEnv } from './instruments/command.js';
+import { lastNonEmptyLine } from './process/output-tail.js';
+import { killGroupAndWait } from './process/group.js';
+import { superviseProcess } from './process/supervise.js';
 
 /** A sheet's validation with its templates rendered for one attempt. */
 export type RenderedValidation =

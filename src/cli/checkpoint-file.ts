@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckpointLockedError } from '../runtime/store/errors.js';
-import { isProcessAlive } from '../runtime/store/lock.js';
-import { SqliteStore } from '../runtime/store/sqlite-store.js';
-import type { LockInfo } from '../runtime/store/types.js';
+import { CheckpointLockedError } from '../store/errors.js';
+import { isProcessAlive } from '../store/lock.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { LockInfo } from '../store/types.js';
 import { hostname } from 'node:os';
-import type { Score } from '../runtime/score/types.js';
+import type { Score } from '../score/types.js';
 
 /** `<workspace>/baton.db`: the job's checkpoint. */
 export function checkpointFile(score: Score): string {

@@ -2,16 +2,16 @@
 import { Command, CommanderError } from 'commander';
 import { port, positiveInteger } from './arguments.js';
 import { EXIT } from './exit-codes.js';
-import { resumeCommand, runCommand, type ResumeFlags, type RunFlags } from './run-command.js';
+import { resumeCommand, runCommand, type ResumeFlags, type RunFlags } from './commands/run.js';
 import { addDefaultsOption, type DefaultsFlags } from './score-loading.js';
-import { defineValidateCommand } from './validate-command.js';
+import { defineValidateCommand } from './commands/validate.js';
 import { lingerDuration } from './metrics-server.js';
-import { statusCommand } from './status-command.js';
-import { decideCommand } from './decide-command.js';
-import { defineInspectCommand } from './inspect-command.js';
-import { defineMachinesCommand } from './machines-command.js';
-import { defineReportCommand } from './report-command.js';
-import { defineSimulateCommand } from './simulate-command.js';
+import { statusCommand } from './commands/status.js';
+import { decideCommand } from './commands/decide.js';
+import { defineInspectCommand } from './commands/inspect.js';
+import { defineMachinesCommand } from './commands/machines.js';
+import { defineReportCommand } from './commands/report.js';
+import { defineSimulateCommand } from './commands/simulate.js';
 
 /**
  * Commands defined in their own files: each adds itself to the program. Keeps this file

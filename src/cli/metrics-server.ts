@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { InvalidArgumentError } from 'commander';
 import { realClock } from '../runtime/clock.js';
 import type { Conductor } from '../runtime/conductor.js';
-import { attachMetrics, type MetricsAttachment } from '../runtime/metrics/attach.js';
-import { PrometheusRecorder } from '../runtime/metrics/prometheus.js';
-import { durationMs } from '../runtime/score/duration.js';
+import { attachMetrics, type MetricsAttachment } from '../observe/metrics/attach.js';
+import { PrometheusRecorder } from '../observe/metrics/prometheus.js';
+import { durationMs } from '../score/duration.js';
 import { EXIT } from './exit-codes.js';
 
 const HOST = '127.0.0.1';

@@ -1,4 +1,4 @@
-import { ScoreError } from '../runtime/score/errors.js';
+import { ScoreError } from '../score/errors.js';
 import { EXIT } from './exit-codes.js';
 
 /** Prints a score's problems, one line each, and gives the exit status; rethrows anything else. */

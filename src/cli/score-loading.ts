@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadPlatformDefaults } from '../runtime/score/defaults-load.js';
-import { loadScore } from '../runtime/score/load.js';
-import type { Score } from '../runtime/score/types.js';
+import { loadPlatformDefaults } from '../score/defaults/load.js';
+import { loadScore } from '../score/load.js';
+import type { Score } from '../score/types.js';
 
 /** The environment variable naming a platform defaults file, read by the `baton` command only. */
 export const DEFAULTS_ENV = 'BATON_DEFAULTS';

@@ -1,9 +1,9 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from './clock.js';
 import type { InstrumentOverrides } from './instruments.js';
-import type { JobOutcome } from './job.js';
+import type { JobOutcome } from './model/job.js';
 import type { JobStatus } from './status.js';
-import type { CheckpointStore } from './store/types.js';
+import type { CheckpointStore } from '../store/types.js';
 
 export interface ConductorOptions {
   /**

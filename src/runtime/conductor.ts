@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import { createActor, type Actor } from 'xstate';
 import { conductorMachine } from '../machines/conductor.js';
 import type { FermataDecision } from '../machines/types.js';
-import { AttemptReports } from './attempt-reports.js';
+import { AttemptReports } from './attempts/reports.js';
 import { realClock, type Clock } from './clock.js';
 import type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './conductor-options.js';
 
@@ -14,14 +14,14 @@ import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
 import { Inbox } from './inbox.js';
 import { createInstruments } from './instruments.js';
-import { Job, type JobOutcome, type StageRuntime } from './job.js';
-import { checkpointTo, jobFromCheckpoint } from './checkpointed-job.js';
-import { AttemptsInFlight, type MusicianReport } from './attempts-in-flight.js';
-import { InstrumentGates } from './instrument-gates.js';
-import type { RateLimitCoordinator } from './rate-limits.js';
-import { Dispatcher } from './dispatcher.js';
-import type { Score } from './score/types.js';
-import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheet-driver.js';
+import { Job, type JobOutcome, type StageRuntime } from './model/job.js';
+import { checkpointTo, jobFromCheckpoint } from './durability/checkpointed-job.js';
+import { AttemptsInFlight, type MusicianReport } from './attempts/in-flight.js';
+import { InstrumentGates } from './gates/instrument-gates.js';
+import type { RateLimitCoordinator } from './gates/rate-limits.js';
+import { Dispatcher } from './dispatch/dispatcher.js';
+import type { Score } from '../score/types.js';
+import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheets/sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
 
 

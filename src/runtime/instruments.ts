@@ -1,8 +1,8 @@
-import { createCommandInstrument } from '../actors/command-instrument.js';
-import { createFunctionInstrument } from '../actors/function-instrument.js';
-import type { Instrument, SheetFunction } from '../actors/instrument.js';
+import { createCommandInstrument } from '../actors/instruments/command.js';
+import { createFunctionInstrument } from '../actors/instruments/function.js';
+import type { Instrument, SheetFunction } from '../actors/instruments/instrument.js';
 import { InstrumentSetupError } from './errors.js';
-import type { Score } from './score/types.js';
+import type { Score } from '../score/types.js';
 
 /** Instruments given in code, by name: a ready `Instrument` or just the sheet function. */
 export type InstrumentOverrides = Record<string, Instrument | SheetFunction>;

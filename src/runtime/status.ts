@@ -1,7 +1,7 @@
 import type { FailureReason, SheetState } from '../machines/types.js';
 import type { StateCounts } from './events.js';
-import type { Job, JobOutcome } from './job.js';
-import type { JobRunState } from './plan-dispatch.js';
+import type { Job, JobOutcome } from './model/job.js';
+import type { JobRunState } from './dispatch/plan-dispatch.js';
 
 export interface SheetStatus {
   id: string;

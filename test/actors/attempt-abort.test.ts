@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AttemptAbort, SignalAbortSource } from '../../src/actors/attempt-abort.js';
-import { createFunctionInstrument } from '../../src/actors/function-instrument.js';
-import { RUN_WITH_ABORT_SOURCE, type SheetFunction } from '../../src/actors/instrument.js';
+import { createFunctionInstrument } from '../../src/actors/instruments/function.js';
+import { RUN_WITH_ABORT_SOURCE, type SheetFunction } from '../../src/actors/instruments/instrument.js';
 import { perform } from '../../src/actors/musician.js';
 import { countingHooks, makeRequest } from './helpers.js';
 

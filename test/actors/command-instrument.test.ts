@@ -7,8 +7,8 @@ import {
   INHERITED_ENV_KEYS,
   type CommandInstrumentOptions,
   type SpawnerMode,
-} from '../../src/actors/command-instrument.js';
-import { OUTPUT_TAIL_BYTES } from '../../src/actors/output-tail.js';
+} from '../../src/actors/instruments/command.js';
+import { OUTPUT_TAIL_BYTES } from '../../src/actors/process/output-tail.js';
 import { countingHooks, makeRequest, makeTempDir } from './helpers.js';
 import { expectGroupGone, isAlive, stdoutLines } from './processes.js';
 

@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { createFunctionInstrument } from '../../src/actors/function-instrument.js';
-import type { AttemptHooks, SheetFunction, SheetFunctionContext } from '../../src/actors/instrument.js';
+import { createFunctionInstrument } from '../../src/actors/instruments/function.js';
+import type { AttemptHooks, SheetFunction, SheetFunctionContext } from '../../src/actors/instruments/instrument.js';
 import { countingHooks, makeRequest } from './helpers.js';
 
 const dir = '/nonexistent/baton-function-tests';

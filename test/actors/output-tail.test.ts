@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lastNonEmptyLine, OUTPUT_TAIL_BYTES, readTail } from '../../src/actors/output-tail.js';
+import { lastNonEmptyLine, OUTPUT_TAIL_BYTES, readTail } from '../../src/actors/process/output-tail.js';
 import { makeTempDir } from './helpers.js';
 
 let dir: string;

@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCommandInstrument, type CommandInstrumentOptions } from '../../src/actors/command-instrument.js';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instrument.js';
+import { createCommandInstrument, type CommandInstrumentOptions } from '../../src/actors/instruments/command.js';
+import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
 import { Conductor } from '../../src/runtime/conductor.js';
-import { defineScore } from '../../src/runtime/score/load.js';
+import { defineScore } from '../../src/score/load.js';
 import { countingHooks, makeRequest, makeTempDir, waitFor } from './helpers.js';
 import { expectGroupGone, isAlive, parentOf, stdoutLines } from './processes.js';
 
 const node = process.execPath;
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
 let cleanup: () => Promise<void>;
 

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { superviseProcess } from '../../src/actors/supervise.js';
+import { superviseProcess } from '../../src/actors/process/supervise.js';
 
 /** A process started elsewhere: no pid until it reports its spawn, and a start that can be withdrawn. */
 class LateStart extends EventEmitter {

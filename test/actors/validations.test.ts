@@ -4,9 +4,9 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive } from '../support/process-groups.js';
-import { createCommandInstrument } from '../../src/actors/command-instrument.js';
-import { createFunctionInstrument } from '../../src/actors/function-instrument.js';
-import type { SheetFunctionContext } from '../../src/actors/instrument.js';
+import { createCommandInstrument } from '../../src/actors/instruments/command.js';
+import { createFunctionInstrument } from '../../src/actors/instruments/function.js';
+import type { SheetFunctionContext } from '../../src/actors/instruments/instrument.js';
 import {
   FILE_MATCH_MAX_BYTES,
   describeValidation,

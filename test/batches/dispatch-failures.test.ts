@@ -7,7 +7,7 @@ import {
   BatchTimeoutError,
   dispatchBatches,
   type BatchExecutor,
-} from '../../src/runtime/batches/index.js';
+} from '../../src/batches/index.js';
 import { asyncSource, CountingSource, range, runVirtual, sourceRecord } from './helpers.js';
 
 const double: BatchExecutor<number, number> = (items) => items.map((n) => n * 2);

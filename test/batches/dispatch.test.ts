@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { VirtualClock } from '../../src/runtime/clock.js';
-import { dispatchBatches, type BatchExecutor } from '../../src/runtime/batches/index.js';
+import { dispatchBatches, type BatchExecutor } from '../../src/batches/index.js';
 import { asyncSource, range, runVirtual, sourceRecord } from './helpers.js';
 
 const double: BatchExecutor<number, number> = (items) => items.map((n) => n * 2);

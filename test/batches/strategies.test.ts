@@ -7,7 +7,7 @@ import {
   type BatchGrouper,
   type BatchStrategy,
   type GroupedItems,
-} from '../../src/runtime/batches/index.js';
+} from '../../src/batches/index.js';
 import { VirtualClock } from '../../src/runtime/clock.js';
 import { range, runVirtual } from './helpers.js';
 

@@ -6,7 +6,7 @@ import {
   streamBatches,
   type BatchExecutor,
   type BatchOutcome,
-} from '../../src/runtime/batches/index.js';
+} from '../../src/batches/index.js';
 import { VirtualClock } from '../../src/runtime/clock.js';
 import { CountingSource, range, runVirtual, settle } from './helpers.js';
 

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCommandInstrument } from '../../src/actors/command-instrument.js';
+import { createCommandInstrument } from '../../src/actors/instruments/command.js';
 import { Conductor } from '../../src/runtime/conductor.js';
 import type { BatonEvent } from '../../src/runtime/events.js';
-import { defineScore, type ScoreInput } from '../../src/runtime/score/index.js';
+import { defineScore, type ScoreInput } from '../../src/score/index.js';
 
 let dir: string;
 let conductor: Conductor;

@@ -6,7 +6,7 @@ import {
   type DispatchBufferOptions,
   type StartFailure,
   type StartFailureInfo,
-} from '../../src/runtime/dispatch-buffer.js';
+} from '../../src/runtime/attempts/buffer/dispatch-buffer.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

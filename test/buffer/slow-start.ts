@@ -1,4 +1,4 @@
-import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from '../../src/actors/instrument.js';
+import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from '../../src/actors/instruments/instrument.js';
 import type { VirtualClock } from '../../src/runtime/clock.js';
 
 /** How one call of `run` goes: it starts (after `startMs`), or fails to start. */

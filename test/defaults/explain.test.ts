@@ -1,14 +1,14 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/runtime/score/duration.js';
-import { closeMatches, formatDuration } from '../../src/runtime/score/explain-text.js';
+import { parseDuration } from '../../src/score/duration.js';
+import { closeMatches, formatDuration } from '../../src/score/defaults/explain-text.js';
 import {
   SheetNotInScoreError,
   explainSheet,
   parsePlatformDefaults,
   parseScore,
   type SheetExplanation,
-} from '../../src/runtime/score/index.js';
+} from '../../src/score/index.js';
 import { buildScore } from '../support/build-score.js';
 import { score } from './helpers.js';
 

@@ -6,7 +6,7 @@ import {
   loadScore,
   parsePlatformDefaults,
   parseScore,
-} from '../../src/runtime/score/index.js';
+} from '../../src/score/index.js';
 import { problemsOf, score, tmpFolder, writeIn } from './helpers.js';
 
 const FILE = '/etc/baton/defaults.yaml';

@@ -8,7 +8,7 @@ import {
   type PlatformDefaults,
   type Score,
   type ScoreInput,
-} from '../../src/runtime/score/index.js';
+} from '../../src/score/index.js';
 
 const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
 const FILE = '/etc/baton/defaults.yaml';

@@ -4,7 +4,7 @@ import { breakerMachine } from '../../src/machines/breaker.js';
 import { conductorMachine } from '../../src/machines/conductor.js';
 import { sheetMachine } from '../../src/machines/sheet.js';
 import { SHEET_STATES } from '../../src/machines/types.js';
-import { machineJson, machineMermaid } from '../../src/runtime/machine-diagrams.js';
+import { machineJson, machineMermaid } from '../../src/observe/machine-diagrams.js';
 
 interface JsonTransition {
   target?: string[];

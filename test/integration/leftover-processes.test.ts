@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineScore } from '../../src/runtime/score/load.js';
+import { defineScore } from '../../src/score/load.js';
 import type { Conductor } from '../../src/runtime/conductor.js';
 import {
   expectGroupGone,

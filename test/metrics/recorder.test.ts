@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import type { BatonEvent } from '../../src/runtime/events.js';
-import { EventMetrics } from '../../src/runtime/metrics/event-metrics.js';
-import { PrometheusRecorder } from '../../src/runtime/metrics/prometheus.js';
-import type { GaugeSource } from '../../src/runtime/metrics/recorder.js';
+import { EventMetrics } from '../../src/observe/metrics/event-metrics.js';
+import { PrometheusRecorder } from '../../src/observe/metrics/prometheus.js';
+import type { GaugeSource } from '../../src/observe/metrics/recorder.js';
 import { parseExposition, total, has, type Sample } from './exposition.js';
 
 const j = { jobId: 'j1' };

@@ -6,7 +6,7 @@
  * wall-clock time.
  */
 import { describe, expect, it } from 'vitest';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instrument.js';
+import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
 import { VirtualClock } from '../../src/runtime/clock.js';
 import { Conductor, type JobResult } from '../../src/runtime/conductor.js';
 import type { BatonEvent } from '../../src/runtime/events.js';

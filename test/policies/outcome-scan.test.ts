@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptOutcome } from '../../src/actors/instrument.js';
-import { scanOutcome } from '../../src/runtime/outcome-scan.js';
-import type { RateLimitSpec } from '../../src/runtime/score/types.js';
+import type { AttemptOutcome } from '../../src/actors/instruments/instrument.js';
+import { scanOutcome } from '../../src/runtime/attempts/outcome-scan.js';
+import type { RateLimitSpec } from '../../src/score/types.js';
 
 const spec = (over: Partial<RateLimitSpec> = {}): RateLimitSpec => ({
   patterns: [/rate.?limit/i, /\b429\b/i],

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Conductor } from '../../src/runtime/conductor.js';
 import type { BatonEvent } from '../../src/runtime/events.js';
-import type { RateLimit } from '../../src/runtime/rate-limits.js';
-import { defineScore } from '../../src/runtime/score/load.js';
-import type { ScoreInput } from '../../src/runtime/score/schema.js';
+import type { RateLimit } from '../../src/runtime/gates/rate-limits.js';
+import { defineScore } from '../../src/score/load.js';
+import type { ScoreInput } from '../../src/score/schema.js';
 import { byId, flushEvents, makeTempDir, QUICK_BACKOFF, removeDir, startConductor } from '../integration/helpers.js';
 
 let dir: string;

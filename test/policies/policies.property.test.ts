@@ -16,7 +16,7 @@
  */
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instrument.js';
+import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
 import { TERMINAL_STATES, type FermataDecision } from '../../src/machines/types.js';
 import { VirtualClock } from '../../src/runtime/clock.js';
 import { Conductor, type JobResult } from '../../src/runtime/conductor.js';

@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { RateLimitCoordinator, type RateLimitChange } from '../../src/runtime/rate-limits.js';
+import { RateLimitCoordinator, type RateLimitChange } from '../../src/runtime/gates/rate-limits.js';
 
 const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
 

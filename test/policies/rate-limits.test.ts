@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/runtime/clock.js';
-import { RateLimitCoordinator, type RateLimitChange } from '../../src/runtime/rate-limits.js';
+import { RateLimitCoordinator, type RateLimitChange } from '../../src/runtime/gates/rate-limits.js';
 
 let t = 0;
 const clock = { now: () => t };

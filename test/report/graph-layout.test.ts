@@ -1,7 +1,7 @@
 import { test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { SheetState } from '../../src/machines/types.js';
-import { dependencyGraph } from '../../src/runtime/report/graph-layout.js';
+import { dependencyGraph } from '../../src/observe/report/graph-layout.js';
 import { buildScore, type StageDraft } from '../support/build-score.js';
 import { dagDraftArb } from '../support/random-dag.js';
 

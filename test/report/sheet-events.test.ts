@@ -4,15 +4,15 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/actors/instrument.js';
-import { decideInCheckpoint } from '../../src/runtime/checkpoint-decision.js';
+import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
+import { decideInCheckpoint } from '../../src/runtime/durability/decide-in-checkpoint.js';
 import { VirtualClock } from '../../src/runtime/clock.js';
 import { Conductor } from '../../src/runtime/conductor.js';
-import { CheckpointNeedsMigrationError } from '../../src/runtime/store/errors.js';
-import { MemoryStore } from '../../src/runtime/store/memory-store.js';
-import { LATEST_SCHEMA_VERSION, migrate } from '../../src/runtime/store/migrations.js';
-import { SqliteStore, checkpointPath } from '../../src/runtime/store/sqlite-store.js';
-import type { CheckpointStore, SheetEventRow } from '../../src/runtime/store/types.js';
+import { CheckpointNeedsMigrationError } from '../../src/store/errors.js';
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { LATEST_SCHEMA_VERSION, migrate } from '../../src/store/migrations.js';
+import { SqliteStore, checkpointPath } from '../../src/store/sqlite-store.js';
+import type { CheckpointStore, SheetEventRow } from '../../src/store/types.js';
 import { jobRow, makeTempDir, removeDir, sheetRow } from '../store/helpers.js';
 import { buildScore, type ScoreDraft } from '../support/build-score.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';

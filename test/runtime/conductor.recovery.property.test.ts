@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instrument.js';
+import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
 import { VirtualClock } from '../../src/runtime/clock.js';
 import { Conductor } from '../../src/runtime/conductor.js';
 import { buildScore } from '../support/build-score.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/actors/instrument.js';
+import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
 import { VirtualClock } from '../../src/runtime/clock.js';
 import { Conductor } from '../../src/runtime/conductor.js';
 import { NotInFermataError } from '../../src/runtime/errors.js';

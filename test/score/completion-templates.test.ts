@@ -5,7 +5,7 @@ import {
   renderTemplate,
   templateNameProblem,
   type TemplateScope,
-} from '../../src/runtime/score/template.js';
+} from '../../src/score/template.js';
 import { parse, singleProblem, withSheets } from './helpers.js';
 
 const anyName = () => null;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/runtime/score/duration.js';
-import { ScoreError } from '../../src/runtime/score/errors.js';
+import { parseDuration } from '../../src/score/duration.js';
+import { ScoreError } from '../../src/score/errors.js';
 
 describe('parseDuration', () => {
   it.each([

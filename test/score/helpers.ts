@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { ScoreError, parseScore, type ScoreProblem } from '../../src/runtime/score/index.js';
-import type { Score } from '../../src/runtime/score/types.js';
+import { ScoreError, parseScore, type ScoreProblem } from '../../src/score/index.js';
+import type { Score } from '../../src/score/types.js';
 
 export const BASE_DIR = '/scores/project';
 

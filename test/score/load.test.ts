@@ -10,8 +10,8 @@ import {
   loadScore,
   parseScore,
   renderTemplate,
-} from '../../src/runtime/score/index.js';
-import type { CommandInstrumentSpec, FunctionInstrumentSpec } from '../../src/runtime/score/types.js';
+} from '../../src/score/index.js';
+import type { CommandInstrumentSpec, FunctionInstrumentSpec } from '../../src/score/types.js';
 import { BASE_DIR, parse, problemsOf, withSheets } from './helpers.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');

@@ -4,7 +4,7 @@ import {
   compileTemplate,
   renderTemplate,
   type TemplateScope,
-} from '../../src/runtime/score/template.js';
+} from '../../src/score/template.js';
 
 const anyName = () => null;
 

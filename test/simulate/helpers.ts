@@ -1,6 +1,6 @@
-import type { ValidationSpec } from '../../src/runtime/score/types.js';
-import { defineProfile } from '../../src/runtime/simulate/profile.js';
-import type { ProfileInput } from '../../src/runtime/simulate/profile-schema.js';
+import type { ValidationSpec } from '../../src/score/types.js';
+import { defineProfile } from '../../src/simulate/profile.js';
+import type { ProfileInput } from '../../src/simulate/profile-schema.js';
 
 export { defineProfile };
 export type { ProfileInput };

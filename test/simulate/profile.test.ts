@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Behaviours } from '../../src/runtime/simulate/behaviours.js';
-import { sample } from '../../src/runtime/simulate/distribution.js';
-import { loadProfile, parseProfile } from '../../src/runtime/simulate/profile.js';
-import { ProfileError } from '../../src/runtime/simulate/profile-error.js';
-import { seededRandom } from '../../src/runtime/simulate/random.js';
+import { Behaviours } from '../../src/simulate/behaviours.js';
+import { sample } from '../../src/simulate/distribution.js';
+import { loadProfile, parseProfile } from '../../src/simulate/profile.js';
+import { ProfileError } from '../../src/simulate/profile-error.js';
+import { seededRandom } from '../../src/simulate/random.js';
 import { buildScore } from '../support/build-score.js';
 
 function problems(text: string): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatSimulation } from '../../src/runtime/simulate/report.js';
-import { simulate } from '../../src/runtime/simulate/simulate.js';
+import { formatSimulation } from '../../src/simulate/report.js';
+import { simulate } from '../../src/simulate/simulate.js';
 import { buildScore } from '../support/build-score.js';
 import { checks, defineProfile, steady } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { createActor } from 'xstate';
 import { sheetMachine, type SheetContext, type SheetInput } from '../../src/machines/sheet.js';
 import type { SheetEvent } from '../../src/machines/sheet-events.js';
 import type { SheetState } from '../../src/machines/types.js';
-import type { AttemptRow, JobRow, SheetRow } from '../../src/runtime/store/types.js';
+import type { AttemptRow, JobRow, SheetRow } from '../../src/store/types.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CHILD = resolve(import.meta.dirname, 'fixtures/store-child.ts');

@@ -10,9 +10,9 @@ import {
   CheckpointReadOnlyError,
   CheckpointTooNewError,
   ForeignCheckpointError,
-} from '../../src/runtime/store/errors.js';
-import { BATON_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate } from '../../src/runtime/store/migrations.js';
-import { SqliteStore, checkpointPath, openCheckpoint } from '../../src/runtime/store/sqlite-store.js';
+} from '../../src/store/errors.js';
+import { BATON_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate } from '../../src/store/migrations.js';
+import { SqliteStore, checkpointPath, openCheckpoint } from '../../src/store/sqlite-store.js';
 import { attemptRow, contextIn, jobRow, makeTempDir, removeDir, sheetRow } from './helpers.js';
 
 let dir: string;

@@ -6,7 +6,7 @@ import type {
   Score,
   StageSpec,
   ValidationSpec,
-} from '../../src/runtime/score/types.js';
+} from '../../src/score/types.js';
 
 export interface StageDraft {
   id: string;

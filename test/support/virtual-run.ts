@@ -1,4 +1,4 @@
-import type { AttemptOutcome, AttemptRequest, Instrument } from '../../src/actors/instrument.js';
+import type { AttemptOutcome, AttemptRequest, Instrument } from '../../src/actors/instruments/instrument.js';
 import type { Conductor, JobResult } from '../../src/runtime/conductor.js';
 import type { VirtualClock } from '../../src/runtime/clock.js';
 

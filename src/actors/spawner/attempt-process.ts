@@ -3,8 +3,8 @@
 // what follows its exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { readTailOf } from '../output-tail.js';
-import { killGroupAndWait } from '../process-group.js';
+import { readTailOf } from '../process/output-tail.js';
+import { killGroupAndWait } from '../process/group.js';
 
 /** The attempt's two output files, open for writing (the child's) and reading (the tails). */
 export type OutputHandles = [stdout: FileHandle, stderr: FileHandle];

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { killGroupAndWait } from '../process-group.js';
+import { killGroupAndWait } from '../process/group.js';
 import { errorInfo, isReadyMessage, isSpawnerReply, type SpawnerReply, type SpawnerRequest, type StartRequest } from './protocol.js';
 import { RemoteChild } from './remote-child.js';
 

@@ -1,0 +1,106 @@
+import { hostname } from 'node:os';
+import { SHEET_STATES, type SheetState } from '../../machines/types.js';
+import { CheckpointError } from '../../store/errors.js';
+import { SqliteStore } from '../../store/sqlite-store.js';
+import type { LockInfo, SheetRow } from '../../store/types.js';
+import { checkpointFile } from '../checkpoint-file.js';
+import { EXIT } from '../exit-codes.js';
+import { reportScoreError } from '../score-errors.js';
+import { loadScoreForCli, type DefaultsFlags } from '../score-loading.js';
+
+/** Whether the process holding the lock still runs (only knowable on this host). */
+function holderAlive(holder: LockInfo): boolean | undefined {
+  if (holder.host !== hostname()) return undefined;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `baton status SCORE`: every sheet's state from the checkpoint, while the job runs or after. */
+export async function statusCommand(scorePath: string, flags: { json?: boolean } & DefaultsFlags): Promise<number> {
+  let path: string;
+  try {
+    path = checkpointFile(await loadScoreForCli(scorePath, flags));
+  } catch (error) {
+    return reportScoreError(error, process.stderr);
+  }
+  let store: SqliteStore;
+  try {
+    store = SqliteStore.open(path, { readonly: true });
+  } catch (error) {
+    if (!(error instanceof CheckpointError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return EXIT.usage;
+  }
+  try {
+    const job = store.loadJob();
+    if (job === undefined) {
+      process.stderr.write(`${path} holds no job yet\n`);
+      return EXIT.usage;
+    }
+    const sheets = store.loadSheets();
+    const holder = store.lockHolder();
+    const alive = holder === undefined ? false : holderAlive(holder);
+    const counts = Object.fromEntries(SHEET_STATES.map((s) => [s, 0])) as Record<SheetState, number>;
+    let cost = 0;
+    for (const sheet of sheets) {
+      counts[sheet.state]++;
+      cost += sheet.costUsd;
+    }
+    const running = holder !== undefined && alive !== false ? { pid: holder.pid, host: holder.host, since: holder.acquiredAt } : null;
+    const now = Date.now();
+    const rateLimits = (job.policies?.rateLimits ?? []).filter((limit) => limit.until > now);
+    const breakers = (job.policies?.breakers ?? []).filter((breaker) => breaker.state !== 'closed');
+    if (flags.json) {
+      const document = {
+        job: job.name,
+        jobId: job.jobId,
+        state: job.state,
+        outcome: job.outcome,
+        pauseReasons: job.pauseReasons,
+        running,
+        updatedAt: job.updatedAt,
+        costUsd: cost,
+        counts,
+        rateLimits: rateLimits.map((l) => ({ instrument: l.instrument, ...(l.model ? { model: l.model } : {}), until: l.until, remainingMs: l.until - now })),
+        breakers: breakers.map((b) => ({ instrument: b.instrument, state: b.state })),
+        sheets: sheets.map((s) => sheetJson(s)),
+      };
+      process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+      return EXIT.ok;
+    }
+    const where = running
+      ? `running in process ${running.pid} on ${running.host} since ${new Date(running.since).toISOString()}`
+      : `not running (last checkpoint ${new Date(job.updatedAt).toISOString()})`;
+    const lines = [
+      `${job.name}: ${job.outcome ?? job.state}, ${where}`,
+      SHEET_STATES.filter((s) => counts[s] > 0).map((s) => `${s} ${counts[s]}`).join(' · ') + (cost > 0 ? ` · cost $${cost.toFixed(4)}` : ''),
+      ...rateLimits.map((l) => `rate-limited: ${l.instrument}${l.model ? `/${l.model}` : ''} for another ${Math.ceil((l.until - now) / 1000)}s`),
+      ...breakers.map((b) => `circuit ${b.state === 'open' ? 'open' : 'half-open'}: ${b.instrument}`),
+      ...sheets.map(
+        (s) =>
+          `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} attempts ${String(s.dispatches).padStart(2)}` +
+          (s.costUsd > 0 ? `  $${s.costUsd.toFixed(4)}` : '') +
+          (s.lastError && s.state !== 'completed' ? `  ${s.lastError}` : ''),
+      ),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return EXIT.ok;
+  } finally {
+    store.close();
+  }
+}
+
+function sheetJson(s: SheetRow): Record<string, unknown> {
+  return {
+    id: s.id,
+    state: s.state,
+    attempts: s.dispatches,
+    costUsd: s.costUsd,
+    ...(s.lastError !== null ? { lastError: s.lastError } : {}),
+    ...(s.reason !== null ? { reason: s.reason } : {}),
+  };
+}

@@ -1,0 +1,182 @@
+import type { AttemptOutcome, AttemptRequest, Instrument } from '../../actors/instruments/instrument.js';
+import { AttemptAbort } from '../../actors/attempt-abort.js';
+import { perform } from '../../actors/musician.js';
+import { attemptNumber, attemptRequest, renderValidations } from './request.js';
+import { runValidations } from '../../actors/validations.js';
+import type { Clock } from '../clock.js';
+import { launchStarts } from './buffer/launches.js';
+import { DispatchBufferRegistry } from './buffer/registry.js';
+import type { EventBus } from '../event-bus.js';
+import type { Job, LiveAttempt, SheetRecord } from '../model/job.js';
+import { Occupancy } from '../dispatch/occupancy.js';
+import { modelKey } from '../dispatch/plan-dispatch.js';
+import type { SheetDriver } from '../sheets/sheet-driver.js';
+
+export interface Launch {
+  job: Job;
+  record: SheetRecord;
+  attempt: LiveAttempt;
+  request: AttemptRequest;
+}
+
+/** What a musician reports back, through the conductor's inbox. */
+export type MusicianReport =
+  | { kind: 'started'; job: Job; record: SheetRecord; attempt: LiveAttempt; pid: number | undefined }
+  | { kind: 'finished'; job: Job; record: SheetRecord; attempt: LiveAttempt; outcome: AttemptOutcome };
+
+export interface AttemptsHost {
+  readonly clock: Clock;
+  readonly bus: EventBus;
+  readonly sheets: SheetDriver;
+  post(report: MusicianReport): void;
+  /** A full dispatch buffer has room again. */
+  roomFreed(): void;
+}
+
+/**
+ * The attempts in flight across every job: their slots (what the caps count), their
+ * musicians, their timeouts and aborts. A slot is held from dispatch until the musician
+ * has really ended — a killed process included — so caps hold for processes, not intents.
+ */
+export class AttemptsInFlight {
+  readonly occupancy = new Occupancy();
+  private readonly live = new Set<LiveAttempt>();
+  /** Musicians that have not reported yet, and who waits for there to be none. */
+  private playing = 0;
+  private idleWaiters: (() => void)[] = [];
+  /** Buffers between the dispatch decision and slow starts, for instruments whose score asks. */
+  readonly buffers: DispatchBufferRegistry<Launch>;
+
+  constructor(private readonly host: AttemptsHost) {
+    this.buffers = new DispatchBufferRegistry(
+      launchStarts({
+        clock: host.clock,
+        bus: host.bus,
+        post: (report) => host.post(report),
+        conclude: (launch, outcome) => this.conclude(launch, outcome),
+        roomFreed: () => host.roomFreed(),
+      }),
+    );
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Marks a planned sheet dispatched and takes its slot; nothing starts yet. */
+  prepare(job: Job, record: SheetRecord): Launch {
+    const { name, model } = job.instrumentOf(record);
+    job.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
+    this.host.sheets.send(job, record, { type: 'DISPATCH' });
+    const context = record.actor!.getSnapshot().context;
+    const now = this.host.clock.now();
+    record.firstDispatchAt ??= now;
+    job.lastDispatchAt = now;
+    this.occupancy.take(name, model);
+    job.inFlight++;
+    const attempt: LiveAttempt = {
+      abort: new AttemptAbort(),
+      instrument: name,
+      model,
+      number: attemptNumber(context),
+      dispatchedAt: now,
+      timeout: undefined,
+      abortReason: undefined,
+      row: undefined,
+    };
+    attempt.row = job.checkpoint?.attemptStarted(job, record, attempt, now);
+    record.attempt = attempt;
+    this.live.add(attempt);
+    this.playing++;
+    return { job, record, attempt, request: attemptRequest(job, record, context, model) };
+  }
+
+  /**
+   * Starts the musician of a prepared attempt, or hands it to its instrument's dispatch
+   * buffer (the planner left a slot for it; should the buffer refuse, it starts here).
+   */
+  launch(launch: Launch): void {
+    const { job, record, attempt, request } = launch;
+    const { instrument: name, model } = attempt;
+    const timeoutMs = record.stage.spec.timeoutMs ?? job.score.instruments[name]?.timeoutMs;
+    if (timeoutMs !== undefined) {
+      attempt.timeout = this.host.clock.schedule(() => this.abort(attempt, 'timeout'), timeoutMs);
+    }
+    if (this.host.bus.observed) {
+      this.host.bus.emit({
+        type: 'sheet.dispatched',
+        jobId: job.jobId,
+        sheetId: record.id,
+        attempt: request.attempt,
+        mode: request.mode,
+        instrument: name,
+        ...(model !== undefined ? { model } : {}),
+        at: this.host.clock.now(),
+      });
+    }
+    if (this.buffers.active && this.buffers.of(job.jobId, name)?.offer(launch) === true) return;
+    const instrument = job.instruments.get(name) as Instrument;
+    const played = perform(instrument, request, attempt.abort, (info) =>
+      this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
+    );
+    // No extra promise hop for the (common) sheet without validations.
+    const judged =
+      record.stage.spec.validations.length === 0 ? played : played.then((outcome) => this.validated(job, record, request, outcome, attempt.abort));
+    judged.then((outcome) => this.reportEnd(launch, outcome));
+  }
+
+  private reportEnd({ job, record, attempt }: Launch, outcome: AttemptOutcome): void {
+    this.host.post({ kind: 'finished', job, record, attempt, outcome });
+    if (--this.playing > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Reports how a buffered attempt ended, once its validations ran, and marks it done. */
+  private conclude(launch: Launch, outcome: AttemptOutcome): void {
+    const { job, record, attempt, request } = launch;
+    if (record.stage.spec.validations.length === 0) this.reportEnd(launch, outcome);
+    else void this.validated(job, record, request, outcome, attempt.abort).then((judged) => this.reportEnd(launch, judged));
+  }
+
+  /**
+   * A successful attempt is checked against the sheet's validations before it reports:
+   * they are part of the attempt, and its slot stays taken while they run.
+   */
+  private async validated(
+    job: Job,
+    record: SheetRecord,
+    request: AttemptRequest,
+    outcome: AttemptOutcome,
+    abort: AttemptAbort,
+  ): Promise<AttemptOutcome> {
+    if (outcome.status !== 'success' || abort.aborted) return outcome;
+    const validation = await runValidations(renderValidations(job, record, request), { cwd: request.workspace, signal: abort.signal });
+    return { ...outcome, validation };
+  }
+
+  abort(attempt: LiveAttempt, reason: 'timeout' | 'cancelled' | 'shutdown'): void {
+    if (attempt.abort.aborted) return;
+    attempt.abortReason = reason;
+    attempt.abort.abort(reason);
+  }
+
+  abortAll(reason: 'cancelled' | 'shutdown'): void {
+    for (const attempt of this.live) this.abort(attempt, reason);
+  }
+
+  /** Frees the slot of an attempt whose musician ended; false if it was freed already. */
+  release(job: Job, attempt: LiveAttempt): boolean {
+    if (!this.live.delete(attempt)) return false;
+    attempt.timeout?.unsubscribe();
+    this.occupancy.release(attempt.instrument, attempt.model);
+    job.inFlight--;
+    return true;
+  }
+
+  /** Resolves once every musician has ended (reported its outcome). */
+  async settled(): Promise<void> {
+    while (this.playing > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+}

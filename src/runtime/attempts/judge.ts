@@ -1,0 +1,103 @@
+import type { AttemptOutcome } from '../../actors/instruments/instrument.js';
+import type { SheetEvent } from '../../machines/sheet-events.js';
+import type { FailureReason } from '../../machines/types.js';
+import type { Job, LiveAttempt, SheetRecord } from '../model/job.js';
+import { scanOutcome, type OutcomeScanSpec } from './outcome-scan.js';
+
+/** What an attempt's output says beyond its exit: a rate limit, a cost. */
+export interface OutcomeScan {
+  rateLimitWaitMs?: number;
+  costUsd?: number;
+}
+
+export interface SettledAttempt {
+  /** The event the sheet machine decides on. */
+  event: SheetEvent;
+  /** What this attempt cost (0 when nothing says). */
+  costUsd: number;
+}
+
+/**
+ * Translates what an instrument reported into the event the sheet machine decides on. A
+ * sheet past its own budget fails whatever the attempt did; a rate-limited attempt that
+ * was not aborted waits; otherwise success (with its validation pass rate) or failure.
+ */
+export function settleAttempt(
+  outcome: AttemptOutcome,
+  attempt: LiveAttempt,
+  scan: OutcomeScan,
+  sheet: { spentUsd: number; budgetUsd: number | undefined; passRate: number },
+  at: number,
+  random: number,
+): SettledAttempt {
+  const costUsd = scan.costUsd ?? 0;
+  const spent = sheet.spentUsd + costUsd;
+  if (sheet.budgetUsd !== undefined && spent > sheet.budgetUsd) {
+    const error = `spent $${spent.toFixed(4)}, over its budget of $${sheet.budgetUsd.toFixed(4)}`;
+    return { event: { type: 'OVER_BUDGET', error }, costUsd };
+  }
+  if (outcome.status === 'success') {
+    return { event: { type: 'SUCCEEDED', passRate: sheet.passRate, at, random }, costUsd };
+  }
+  if (scan.rateLimitWaitMs !== undefined && attempt.abortReason === undefined) {
+    return { event: { type: 'RATE_LIMITED', waitMs: Math.max(0, scan.rateLimitWaitMs), at }, costUsd };
+  }
+  return {
+    event: { type: 'FAILED', reason: failureReason(outcome, attempt), error: failureMessage(outcome, attempt), at, random },
+    costUsd,
+  };
+}
+
+function failureReason(outcome: AttemptOutcome, attempt: LiveAttempt): FailureReason {
+  if (attempt.abortReason === 'timeout') return 'timeout';
+  if (outcome.unavailable) return 'unavailable';
+  if (outcome.stale) return 'stale';
+  if (outcome.signal) return 'crashed';
+  return 'failed';
+}
+
+function failureMessage(outcome: AttemptOutcome, attempt: LiveAttempt): string {
+  if (attempt.abortReason === 'timeout') return 'timed out; the attempt was killed';
+  return outcome.error ?? 'failed';
+}
+
+/** Failures that say the instrument itself is in trouble: what a circuit breaker counts. */
+const EXECUTION_FAILURES: ReadonlySet<FailureReason> = new Set(['failed', 'crashed', 'timeout', 'unavailable', 'stale']);
+
+const NO_SCAN: OutcomeScanSpec = Object.freeze({});
+
+export interface JudgedAttempt extends SettledAttempt {
+  /** What the attempt says of its instrument's health, for the circuit breaker. */
+  verdict: 'success' | 'failure' | 'none';
+}
+
+/**
+ * Everything an ended attempt means, decided without touching anything: its output scanned
+ * for a rate limit and a cost (with the instrument's patterns), the sheet's budget and
+ * validation pass rate applied, and the breaker's verdict.
+ */
+export function judgeAttempt(
+  job: Job,
+  record: SheetRecord,
+  attempt: LiveAttempt,
+  outcome: AttemptOutcome,
+  at: number,
+  random: number,
+): JudgedAttempt {
+  const spec = job.score.instruments[attempt.instrument];
+  const scan = scanOutcome(outcome, spec ?? NO_SCAN);
+  const sheet = {
+    spentUsd: record.costUsd,
+    budgetUsd: record.stage.spec.budgetUsd,
+    passRate: outcome.validation?.passRate ?? 1,
+  };
+  const settled = settleAttempt(outcome, attempt, scan, sheet, at, random);
+  const { event } = settled;
+  const verdict =
+    event.type === 'FAILED' && EXECUTION_FAILURES.has(event.reason)
+      ? 'failure'
+      : event.type === 'SUCCEEDED' && event.passRate >= 1
+        ? 'success'
+        : 'none';
+  return { event, costUsd: settled.costUsd, verdict };
+}

@@ -1,0 +1,77 @@
+import type { AttemptRequest, DependencyOutput } from '../../actors/instruments/instrument.js';
+import type { SheetContext } from '../../machines/sheet.js';
+import { dependencyOutputs } from './dependency-outputs.js';
+import type { Job, SheetRecord } from '../model/job.js';
+import { renderTemplate, type TemplateScope } from '../../score/template.js';
+import type { RenderedValidation } from '../../actors/validations.js';
+
+const NO_DEPS: Record<string, DependencyOutput> = Object.freeze({});
+
+/** 1-based number of the attempt a sheet is about to make, within its mode. */
+export function attemptNumber(context: SheetContext): number {
+  return context.mode === 'completion' ? context.completionUsed + 1 : context.attempts + 1;
+}
+
+/** Everything the instrument needs for this attempt, templates rendered. */
+export function attemptRequest(
+  job: Job,
+  record: SheetRecord,
+  context: SheetContext,
+  model: string | undefined,
+): AttemptRequest {
+  const spec = record.stage.spec;
+  const attempt = attemptNumber(context);
+  const deps = spec.dependsOn.length === 0 ? NO_DEPS : dependencyOutputs(job, record);
+  const fan = { index: record.member, count: record.stage.size };
+  const workspace = job.score.workspace;
+  const failed = context.mode === 'completion' ? record.failedValidations : [];
+  let args: string[] = [];
+  if (spec.args.length > 0) {
+    const scope: TemplateScope = {
+      sheet: { id: record.id, attempt, mode: context.mode },
+      fan,
+      workspace,
+      ...(model !== undefined ? { model } : {}),
+      vars: spec.vars,
+      deps,
+      validations: { failed },
+    };
+    args = spec.args.map((template) => renderTemplate(template, scope));
+  }
+  return {
+    jobId: job.jobId,
+    sheetId: record.id,
+    attempt,
+    mode: context.mode,
+    fan,
+    workspace,
+    ...(model !== undefined ? { model } : {}),
+    vars: spec.vars,
+    deps,
+    args,
+    outputPrefix: `${workspace}/sheets/${record.id}/${context.dispatches}`,
+    ...(failed.length > 0 ? { failedValidations: failed } : {}),
+  };
+}
+
+/** A sheet's validations with their templates rendered for the attempt that just ran. */
+export function renderValidations(job: Job, record: SheetRecord, request: AttemptRequest): RenderedValidation[] {
+  const scope: TemplateScope = {
+    sheet: { id: record.id, attempt: request.attempt, mode: request.mode },
+    fan: request.fan,
+    workspace: request.workspace,
+    ...(request.model !== undefined ? { model: request.model } : {}),
+    vars: request.vars,
+    deps: request.deps,
+  };
+  return record.stage.spec.validations.map((v): RenderedValidation => {
+    switch (v.kind) {
+      case 'file_exists':
+        return { kind: 'file_exists', path: renderTemplate(v.path, scope) };
+      case 'file_matches':
+        return { kind: 'file_matches', path: renderTemplate(v.path, scope), pattern: v.pattern };
+      case 'command_succeeds':
+        return { kind: 'command_succeeds', argv: v.argv.map((t) => renderTemplate(t, scope)) };
+    }
+  });
+}

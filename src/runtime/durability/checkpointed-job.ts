@@ -1,0 +1,63 @@
+import { hostname } from 'node:os';
+import { Checkpointer } from './checkpoint.js';
+import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError } from '../errors.js';
+import { incompatibilities } from './fingerprint.js';
+import { createInstruments, type InstrumentOverrides } from '../instruments.js';
+import { Job } from '../model/job.js';
+import { stopOrphans } from '../../actors/process/orphans.js';
+import { restoreJob, type Revival } from './restore.js';
+import type { Score } from '../../score/types.js';
+import type { StageRuntime } from '../model/job.js';
+import type { CheckpointStore, LockOwner, PolicyState } from '../../store/types.js';
+import { processStartTime } from '../../actors/process/identity.js';
+
+function lockOwner(): LockOwner {
+  return { pid: process.pid, host: hostname(), pidStart: processStartTime(process.pid) };
+}
+
+/** Makes a new job checkpoint to `store`, which must be empty; takes the store's lock. */
+export function checkpointTo(job: Job, store: CheckpointStore): void {
+  const existing = store.loadJob();
+  if (existing !== undefined) throw new CheckpointNotEmptyError(store.location, existing.name);
+  store.acquireLock(lockOwner());
+  job.checkpoint = new Checkpointer(store, job.startedAt);
+  job.checkpoint.allChanged(job);
+}
+
+/**
+ * Rebuilds the job a store holds, for the score as it is now. Refuses a score that lost a
+ * sheet or changed dependencies unless `force`; takes the lock; stops the processes of
+ * attempts that were running when the previous conductor died, and records them as
+ * interrupted.
+ */
+export function jobFromCheckpoint(
+  score: Score,
+  options: { store: CheckpointStore; force?: boolean; instruments?: InstrumentOverrides },
+  now: number,
+): { job: Job; revive: Revival[]; release: StageRuntime[]; policies: PolicyState | undefined } {
+  const { store } = options;
+  const stored = store.loadJob();
+  if (stored === undefined) throw new CheckpointEmptyError(store.location);
+  const problems = incompatibilities(stored.fingerprint, score);
+  if (problems.length > 0 && !options.force) throw new IncompatibleCheckpointError(store.location, problems);
+  store.acquireLock(lockOwner());
+  const interrupted = store.loadAttempts().filter((row) => row.status === 'running');
+  stopOrphans(interrupted);
+  const job = new Job(stored.jobId, score, createInstruments(score, options.instruments), now);
+  job.checkpoint = new Checkpointer(store, stored.createdAt);
+  if (stored.state === 'cancelled') job.state = 'cancelled';
+  // A pause survives a restart (the caller may lift it); a failed checkpoint does not.
+  for (const reason of stored.pauseReasons) if (reason !== 'checkpoint') job.pauseReasons.add(reason);
+  if (job.state === 'running' && job.pauseReasons.size > 0) job.state = 'paused';
+  for (const row of interrupted) job.checkpoint.attemptInterrupted(row, now);
+  const rows = store.loadSheets();
+  job.checkpoint.storedStates(job, rows);
+  const { revive, release } = restoreJob(job, rows);
+  // A budget raised in the score since the pause lets the job go on.
+  if (job.pauseReasons.has('budget') && (job.budgetUsd === undefined || job.spentUsd < job.budgetUsd)) {
+    job.pauseReasons.delete('budget');
+    if (job.pauseReasons.size === 0 && job.state === 'paused') job.state = 'running';
+  }
+  job.checkpoint.allChanged(job);
+  return { job, revive, release, policies: stored.policies };
+}

@@ -1,0 +1,43 @@
+export { parseDuration } from './duration.js';
+export { ScoreError, type ScoreProblem } from './errors.js';
+export {
+  defineScore,
+  loadInstrumentModules,
+  loadScore,
+  parseScore,
+  type DefineScoreOptions,
+  type LoadScoreOptions,
+  type ParseScoreOptions,
+} from './load.js';
+export {
+  definePlatformDefaults,
+  loadPlatformDefaults,
+  parsePlatformDefaults,
+  type DefinePlatformDefaultsOptions,
+  type LoadPlatformDefaultsOptions,
+  type ParsePlatformDefaultsOptions,
+  type PlatformDefaults,
+} from './defaults/load.js';
+export { platformDefaultsSchema, type PlatformDefaultsInput } from './defaults/schema.js';
+export { BUILT_IN_SETTINGS, type SettingSource } from './defaults/resolve.js';
+export { SheetNotInScoreError, explainSheet, type ExplainedSetting, type SheetExplanation } from './defaults/explain.js';
+export { scoreSchema, type ScoreInput } from './schema.js';
+export {
+  TEMPLATE_NAMES,
+  TemplateError,
+  compileTemplate,
+  renderTemplate,
+  type TemplateScope,
+} from './template.js';
+export type {
+  CircuitBreakerSpec,
+  CommandInstrumentSpec,
+  DependencyRef,
+  FunctionInstrumentSpec,
+  InstrumentSpec,
+  RateLimitSpec,
+  Score,
+  StageSpec,
+  Template,
+  ValidationSpec,
+} from './types.js';

@@ -1,0 +1,123 @@
+import type { SheetFunction } from '../actors/instruments/instrument.js';
+import type { BackoffPolicy, DependencyFailurePolicy } from '../machines/types.js';
+import type { SettingSource } from './defaults/resolve.js';
+
+/** A template compiled at load time: literal text and `{{name}}` references, names already checked. */
+export interface Template {
+  readonly source: string;
+  readonly parts: ReadonlyArray<string | { readonly name: string }>;
+}
+
+export interface RateLimitSpec {
+  patterns: RegExp[];
+  streams: Array<'stdout' | 'stderr'>;
+  retryAfter?: RegExp;
+  defaultWaitMs: number;
+  maxWaitMs: number;
+}
+
+export interface CircuitBreakerSpec {
+  failures: number;
+  cooldownMs: number;
+}
+
+/** An instrument's dispatch buffer: starts queue in `size` slots, `workers` start them. */
+export interface BufferSpec {
+  /** Starts that may wait for a worker; 0 starts every musician directly, with no buffer. */
+  size: number;
+  /** Starts in progress at once. */
+  workers: number;
+}
+
+interface InstrumentCommon {
+  name: string;
+  /** Cap on attempts of this instrument in flight at once, across every job of the conductor. */
+  concurrency?: number;
+  /** Per-model caps; `{{model}}` names one of these when the map is not empty. */
+  models: Record<string, { concurrency?: number }>;
+  timeoutMs?: number;
+  rateLimit?: RateLimitSpec;
+  costPattern?: RegExp;
+  circuitBreaker?: CircuitBreakerSpec;
+  fallback: string[];
+  buffer?: BufferSpec;
+  /** The platform defaults that define it (their `source`); absent for an instrument of the score. */
+  definedIn?: string;
+}
+
+export interface CommandInstrumentSpec extends InstrumentCommon {
+  kind: 'command';
+  /** argv prefix; the sheet's rendered args are appended. */
+  command: string[];
+  env: Record<string, string>;
+}
+
+export interface FunctionInstrumentSpec extends InstrumentCommon {
+  kind: 'function';
+  /** Absolute path of the module, when the function comes from a file. */
+  module?: string;
+  export: string;
+  /** The function itself, when given programmatically (or once the module is loaded). */
+  fn?: SheetFunction;
+}
+
+export type InstrumentSpec = CommandInstrumentSpec | FunctionInstrumentSpec;
+
+export type ValidationSpec =
+  | { kind: 'file_exists'; path: Template }
+  | { kind: 'file_matches'; path: Template; pattern: string }
+  | { kind: 'command_succeeds'; argv: Template[] };
+
+/** A dependency of a stage: every member of `stage`, or only its member number `member` (1-based). */
+export interface DependencyRef {
+  stage: number;
+  member?: number;
+}
+
+/**
+ * One entry of the score's `sheets:` list, with every setting resolved (sheet > defaults).
+ * A stage expands to one sheet, or to `fanOut` sheets named `<id>.1` … `<id>.<n>`.
+ */
+export interface StageSpec {
+  id: string;
+  index: number;
+  /** Set when the entry has `fan_out`; its members are `<id>.1` … `<id>.<fanOut>`. */
+  fanOut?: number;
+  instrument: string;
+  model?: string;
+  args: Template[];
+  validations: ValidationSpec[];
+  retries: number;
+  backoff: BackoffPolicy;
+  timeoutMs?: number;
+  onDependencyFailure: DependencyFailurePolicy;
+  escalate: boolean;
+  heal: boolean;
+  completionAttempts: number;
+  budgetUsd?: number;
+  vars: Record<string, string>;
+  dependsOn: DependencyRef[];
+  /**
+   * Where each resolved setting came from, by its name in the score file (`retries`,
+   * `backoff.max`, `vars.NAME`). Set by the loader; read by `explainSheet`.
+   */
+  sources?: Record<string, SettingSource>;
+}
+
+/** A validated, expanded score: what the conductor runs. */
+export interface Score {
+  version: 1;
+  name: string;
+  /** Absolute path. */
+  workspace: string;
+  concurrency: number;
+  budgetUsd?: number;
+  pacingMs: number;
+  sequential: boolean;
+  instruments: Record<string, InstrumentSpec>;
+  stages: StageSpec[];
+  /** Total number of sheets after fan-out expansion. */
+  sheetCount: number;
+  /** The file it was loaded from, if any. */
+  sourcePath?: string;
+}
