@@ -215,35 +215,6 @@ export {
   type SheetState,
 } from './machines/types.js';
 
-// Model-based testing: paths through the sheet machine (xstate/graph) run against a runtime
-export {
-  createConductorSheetDriver,
-  createSheetTestModel,
-  compareWithModel,
-  HeldInstrument,
-  performEvent,
-  playOutcome,
-  SheetModelMismatchError,
-  sheetTransitions,
-  takenTransition,
-  transitionKey,
-  transitionsOf,
-  type AttemptEnding,
-  type ConductorSheetDriver,
-  type ConductorSheetDriverOptions,
-  type HeldAttempt,
-  type InstrumentTraits,
-  type ModelFailure,
-  type PlayAttempt,
-  type ResolvedSheetModelSettings,
-  type SheetModelDriver,
-  type SheetModelSettings,
-  type SheetObservation,
-  type SheetSnapshot,
-  type SheetTestModel,
-  type SheetTransition,
-} from './testing/index.js';
-
 // Simulation: a score's job in virtual time with instruments described by a profile
 export {
   defineProfile,

@@ -18,4 +18,20 @@ describe('the package', () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ outcome: 'completed', completed: 3, machine: 'sheet', plan: 'function', clock: 'function' });
   });
+
+  it("serves the model-based testing helpers from the `baton/testing` subpath, not from the main entry", () => {
+    const script = `
+      import * as main from 'baton';
+      import { createSheetTestModel, createConductorSheetDriver, HeldInstrument } from 'baton/testing';
+      const { model } = createSheetTestModel({ retries: 1 });
+      console.log(JSON.stringify({
+        paths: model.getShortestPaths().length > 0,
+        driver: typeof createConductorSheetDriver,
+        held: typeof HeldInstrument,
+        inMain: ['createSheetTestModel', 'createConductorSheetDriver', 'HeldInstrument'].filter((name) => name in main),
+      }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ paths: true, driver: 'function', held: 'function', inMain: [] });
+  });
 });

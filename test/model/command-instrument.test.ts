@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
+import { createCommandInstrument } from '../../src/index.js';
 import {
-  createCommandInstrument,
   createConductorSheetDriver,
   createSheetTestModel,
   type AttemptEnding,
   type PlayAttempt,
-} from '../../src/index.js';
+} from '../../src/testing/index.js';
 
 /**
  * The example of docs/model-based-testing.md, run for real: a command instrument's attempts

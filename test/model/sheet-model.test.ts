@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { SHEET_STATES, type SheetEvent } from '../../src/index.js';
 import {
   createConductorSheetDriver,
   createSheetTestModel,
-  SHEET_STATES,
   SheetModelMismatchError,
   sheetTransitions,
   transitionKey,
   transitionsOf,
-  type SheetEvent,
   type SheetModelSettings,
   type SheetTestModel,
   type SheetTransition,
-} from '../../src/index.js';
+} from '../../src/testing/index.js';
 
 /**
  * Paths generated from the sheet machine drive the real conductor: after every step the
