@@ -10,9 +10,9 @@ export type {
   SheetFunctionResult,
 } from './instruments/instrument.js';
 export { abortedMessage } from './abort-reason.js';
+export { INHERITED_ENV_KEYS } from './process/env.js';
 export {
   createCommandInstrument,
-  INHERITED_ENV_KEYS,
   type CommandInstrumentOptions,
   type SpawnerMode,
 } from './instruments/command.js';

@@ -4,7 +4,7 @@ import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { abortedMessage } from './abort-reason.js';
-import { cannotStartMessage, minimalEnv } from './instruments/command.js';
+import { cannotStartMessage, minimalEnv } from './process/env.js';
 import { lastNonEmptyLine } from './process/output-tail.js';
 import { killGroupAndWait } from './process/group.js';
 import { superviseProcess } from './process/supervise.js';

@@ -1,16 +1,9 @@
 export { dispatchBatches } from './dispatch.js';
 export { BatchStream, streamBatches } from './stream.js';
-export {
-  resolveStrategy,
-  sizeStrategy,
-  weightStrategy,
-  type BatchGrouper,
-  type BatchStrategy,
-  type BatchStrategySpec,
-  type GroupedItems,
-  type SizeStrategyOptions,
-  type WeightStrategyOptions,
-} from './strategies/strategy.js';
+export type { BatchGrouper, BatchStrategy, GroupedItems } from './strategies/strategy.js';
+export { resolveStrategy, type BatchStrategySpec } from './strategies/resolve.js';
+export { sizeStrategy, type SizeStrategyOptions } from './strategies/size.js';
+export { weightStrategy, type WeightStrategyOptions } from './strategies/weight.js';
 export { keyStrategy, type KeyStrategyOptions } from './strategies/key.js';
 export { BatchAbortedError, BatchHaltError, BatchLengthError, BatchTimeoutError } from './errors.js';
 export type { BatchSource } from './source.js';

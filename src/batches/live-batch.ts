@@ -1,8 +1,8 @@
 import type { Subscription } from 'rxjs';
-import { createActor, type Actor } from 'xstate';
-import { batchMachine, type BatchInput, type BatchState } from '../machines/batch.js';
+import { createBatchActor, type BatchActor } from '../actors/batch-actor.js';
+import type { BatchInput, BatchState } from '../machines/batch.js';
 import type { Clock } from '../runtime/clock.js';
-import type { ConductorOptions } from '../runtime/conductor-options.js';
+import type { Inspector } from '../actors/inspector.js';
 import { RunningAttempt, type AttemptEnd } from './attempt.js';
 import { BatchLengthError, errorText } from './errors.js';
 import { isPromiseLike } from './source.js';
@@ -18,7 +18,7 @@ export interface BatchHost<T, R> {
   readonly timeoutMs: number | undefined;
   readonly route: BatchRouteHandler<T> | undefined;
   readonly policy: Omit<BatchInput, 'index' | 'size'>;
-  readonly inspect: ConductorOptions['inspect'];
+  readonly inspect: Inspector | undefined;
   /** The batch reached `succeeded`, `skipped`, `routed` or `failed`. */
   settled(batch: LiveBatch<T, R>): void;
 }
@@ -28,7 +28,7 @@ export interface BatchHost<T, R> {
  * the I/O the machine asks for — the executor call, the retry timer, the route handler.
  */
 export class LiveBatch<T, R> {
-  private readonly actor: Actor<typeof batchMachine>;
+  private readonly actor: BatchActor;
   private attempt: RunningAttempt<T, R> | undefined;
   private retryTimer: Subscription | undefined;
   private results: R[] = [];
@@ -43,11 +43,7 @@ export class LiveBatch<T, R> {
     readonly group: GroupedItems<T>,
     private readonly host: BatchHost<T, R>,
   ) {
-    this.actor = createActor(batchMachine, {
-      id: `batches/${host.runId}/${index}`,
-      input: { ...host.policy, index, size: group.items.length },
-      ...(host.inspect ? { inspect: host.inspect } : {}),
-    });
+    this.actor = createBatchActor(host.runId, { ...host.policy, index, size: group.items.length }, host.inspect);
   }
 
   get state(): BatchState {

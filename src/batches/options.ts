@@ -2,9 +2,10 @@ import { nanoid } from 'nanoid';
 import type { BatchExhaustion } from '../machines/batch.js';
 import type { BackoffPolicy } from '../machines/types.js';
 import { realClock, type Clock } from '../runtime/clock.js';
-import type { ConductorOptions } from '../runtime/conductor-options.js';
+import type { Inspector } from '../actors/inspector.js';
 import { scoreExecutor, type ResolvedExecutor } from './score-executor.js';
-import { resolveStrategy, type BatchStrategy } from './strategies/strategy.js';
+import { resolveStrategy } from './strategies/resolve.js';
+import type { BatchStrategy } from './strategies/strategy.js';
 import type {
   BatchErrorPolicy,
   BatchExecutor,
@@ -30,7 +31,7 @@ export interface BatchRunConfig<T, R> {
   signal: AbortSignal | undefined;
   clock: Clock;
   random: () => number;
-  inspect: ConductorOptions['inspect'];
+  inspect: Inspector | undefined;
 }
 
 export const DEFAULT_MAX_IN_FLIGHT = 4;

@@ -1,8 +1,8 @@
 import type { BackoffPolicy } from '../machines/types.js';
 import type { Clock } from '../runtime/clock.js';
-import type { ConductorOptions } from '../runtime/conductor-options.js';
+import type { Inspector } from '../actors/inspector.js';
 import type { Score } from '../score/types.js';
-import type { BatchStrategySpec } from './strategies/strategy.js';
+import type { BatchStrategySpec } from './strategies/resolve.js';
 
 /** What an executor learns about the batch it runs. */
 export interface BatchExecutorContext {
@@ -127,7 +127,7 @@ export interface BatchOptions<T, R> {
    */
   random?: () => number;
   /** Receives XState inspection events of every batch actor (ids `batches/<runId>/<batchIndex>`). */
-  inspect?: ConductorOptions['inspect'];
+  inspect?: Inspector;
   /**
    * Names the run in actor ids and in a score executor's output folder.
    * @default a random id

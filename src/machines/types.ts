@@ -53,3 +53,12 @@ export type DependencyFailurePolicy = 'skip' | 'fail';
 export const FERMATA_DECISIONS = ['retry', 'skip', 'fail', 'accept'] as const;
 
 export type FermataDecision = (typeof FERMATA_DECISIONS)[number];
+
+/** What a job is doing, as the dispatch planner, the status and the checkpoint see it. */
+export type JobRunState = 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
+
+/**
+ * How a job settled: ended (`completed`, `failed`, `cancelled`), or stopped with work left —
+ * `held` by fermatas, `paused` by its budget, `interrupted` by a shutdown.
+ */
+export type JobOutcome = 'completed' | 'failed' | 'cancelled' | 'held' | 'paused' | 'interrupted';

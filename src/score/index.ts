@@ -19,7 +19,7 @@ export {
   type PlatformDefaults,
 } from './defaults/load.js';
 export { platformDefaultsSchema, type PlatformDefaultsInput } from './defaults/schema.js';
-export { BUILT_IN_SETTINGS, type SettingSource } from './defaults/resolve.js';
+export { BUILT_IN_SETTINGS } from './defaults/resolve.js';
 export { SheetNotInScoreError, explainSheet, type ExplainedSetting, type SheetExplanation } from './defaults/explain.js';
 export { scoreSchema, type ScoreInput } from './schema.js';
 export {
@@ -37,6 +37,7 @@ export type {
   InstrumentSpec,
   RateLimitSpec,
   Score,
+  SettingSource,
   StageSpec,
   Template,
   ValidationSpec,

@@ -1,6 +1,5 @@
 import type { SheetFunction } from '../actors/instruments/instrument.js';
 import type { BackoffPolicy, DependencyFailurePolicy } from '../machines/types.js';
-import type { SettingSource } from './defaults/resolve.js';
 
 /** A template compiled at load time: literal text and `{{name}}` references, names already checked. */
 export interface Template {
@@ -121,3 +120,14 @@ export interface Score {
   /** The file it was loaded from, if any. */
   sourcePath?: string;
 }
+
+/** Where a resolved sheet setting came from. */
+export type SettingSource =
+  | { kind: 'sheet' }
+  | { kind: 'score defaults' }
+  | { kind: 'platform defaults'; file: string }
+  /** The instrument's own setting (its `timeout`); `file` when a platform defaults file defines the instrument. */
+  | { kind: 'instrument'; instrument: string; file?: string }
+  /** Nothing named an instrument and there is one to pick: the score's only one, or (`file`) the platform's. */
+  | { kind: 'only instrument'; file?: string }
+  | { kind: 'built-in' };

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createCommandInstrument as createWithDefaults,
-  INHERITED_ENV_KEYS,
   type CommandInstrumentOptions,
   type SpawnerMode,
 } from '../../src/actors/instruments/command.js';
+import { INHERITED_ENV_KEYS } from '../../src/actors/process/env.js';
 import { OUTPUT_TAIL_BYTES } from '../../src/actors/process/output-tail.js';
 import { countingHooks, makeRequest, makeTempDir } from './helpers.js';
 import { expectGroupGone, isAlive, stdoutLines } from './processes.js';

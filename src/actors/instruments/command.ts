@@ -8,6 +8,7 @@ import type { StartSpec } from '../spawner/client.js';
 import { sharedSpawnerPool } from '../spawner/pool.js';
 import { errorInfo, type ErrorInfo } from '../spawner/protocol.js';
 import type { RemoteChild } from '../spawner/remote-child.js';
+import { cannotStartMessage, minimalEnv } from '../process/env.js';
 import { superviseProcess, type ProcessEnd, type SuperviseOptions } from '../process/supervise.js';
 
 export interface CommandInstrumentOptions {
@@ -18,7 +19,7 @@ export interface CommandInstrumentOptions {
    * @example ['bash', '-c']
    */
   command: string[];
-  /** Variables added to the minimal inherited environment (see {@link INHERITED_ENV_KEYS}). */
+  /** Variables added to the minimal inherited environment (`INHERITED_ENV_KEYS` of process/env.ts). */
   env?: Record<string, string>;
   /**
    * After an abort, how long the process group has between SIGTERM and SIGKILL.
@@ -36,21 +37,6 @@ export interface CommandInstrumentOptions {
 }
 
 export type SpawnerMode = 'helper' | 'inline';
-
-/** The only variables an attempt inherits from baton's own environment, when they are set. */
-export const INHERITED_ENV_KEYS: readonly string[] = [
-  'PATH',
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'SHELL',
-  'LANG',
-  'LC_ALL',
-  'LC_CTYPE',
-  'TZ',
-  'TMPDIR',
-  'TERM',
-];
 
 const DEFAULT_KILL_GRACE_MS = 2000;
 /** After the leader of an aborted attempt exits, how long to wait for the rest of its group to vanish. */
@@ -301,20 +287,6 @@ function exitOutcome(
   return outcome;
 }
 
-/**
- * The environment of a process baton starts: only the {@link INHERITED_ENV_KEYS} that are set
- * in baton's own environment, then `extra` on top. Used for attempts and validation commands.
- */
-export function minimalEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of INHERITED_ENV_KEYS) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  Object.assign(env, extra);
-  return env;
-}
-
 function attemptEnv(extra: Record<string, string>, request: AttemptRequest): Record<string, string> {
   const env = minimalEnv(extra);
   env.BATON_SHEET_ID = request.sheetId;
@@ -326,18 +298,6 @@ function attemptEnv(extra: Record<string, string>, request: AttemptRequest): Rec
   if (failed !== undefined && failed.length > 0) env.BATON_FAILED_VALIDATIONS = failed.join('\n');
   else delete env.BATON_FAILED_VALIDATIONS;
   return env;
-}
-
-/** Why `program` could not be started, from the spawn error: `cannot start "x": command not found`. */
-export function cannotStartMessage(program: string, error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'ENOENT':
-      return `cannot start "${program}": command not found`;
-    case 'EACCES':
-      return `cannot start "${program}": permission denied (not an executable file)`;
-    default:
-      return `cannot start "${program}": ${error.message}`;
-  }
 }
 
 /** Out of processes or descriptors: another try, a moment later, may succeed. */

@@ -1,4 +1,4 @@
-import type { SettingSource } from './resolve.js';
+import type { SettingSource } from '../types.js';
 import type { ValidationSpec } from '../types.js';
 
 const UNITS: ReadonlyArray<readonly [string, number]> = [

@@ -1,4 +1,4 @@
-import type { SettingSource } from './resolve.js';
+import type { SettingSource } from '../types.js';
 import { closeMatches, describeValidation, formatDuration, sourceLabel } from './explain-text.js';
 import type { Score, StageSpec } from '../types.js';
 

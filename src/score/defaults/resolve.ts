@@ -6,18 +6,7 @@
 import type { DependencyFailurePolicy } from '../../machines/types.js';
 import type { SheetSettingsData } from './schema.js';
 import { parseDuration } from '../duration.js';
-import type { InstrumentSpec } from '../types.js';
-
-/** Where a resolved sheet setting came from. */
-export type SettingSource =
-  | { kind: 'sheet' }
-  | { kind: 'score defaults' }
-  | { kind: 'platform defaults'; file: string }
-  /** The instrument's own setting (its `timeout`); `file` when a platform defaults file defines the instrument. */
-  | { kind: 'instrument'; instrument: string; file?: string }
-  /** Nothing named an instrument and there is one to pick: the score's only one, or (`file`) the platform's. */
-  | { kind: 'only instrument'; file?: string }
-  | { kind: 'built-in' };
+import type { InstrumentSpec, SettingSource } from '../types.js';
 
 /** A source of sheet settings; a list of layers is in precedence order, highest first. */
 export interface SettingLayer {
