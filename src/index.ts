@@ -6,7 +6,6 @@
 // Running jobs
 export { Conductor } from './runtime/conductor.js';
 export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './runtime/conductor-options.js';
-export type { JobOutcome } from './runtime/model/job.js';
 export type { JobStatus, SheetStatus } from './runtime/status.js';
 export type { BatonEvent, BatonEventType, StateCounts } from './runtime/events.js';
 export { VirtualClock, realClock, type Clock } from './runtime/clock.js';
@@ -73,19 +72,19 @@ export {
 export type { SheetEventRow } from './store/types.js';
 
 // The dispatch decision
+export { modelKey } from './machines/model-key.js';
 export {
-  modelKey,
   planDispatch,
   type DispatchConfig,
   type DispatchPlan,
   type DispatchView,
-  type JobRunState,
   type JobView,
   type ReadyQueueView,
   type SheetRef,
   type SkipReason,
   type SkippedQueue,
 } from './runtime/dispatch/plan-dispatch.js';
+export type { GateBlock, GateReason } from './runtime/gates/gate.js';
 
 // Dispatch buffers: a bounded queue in front of slow starts, per instrument (`buffer: { size, workers }`)
 export {
@@ -211,6 +210,8 @@ export {
   type DependencyFailurePolicy,
   type FailureReason,
   type FermataDecision,
+  type JobOutcome,
+  type JobRunState,
   type SheetMode,
   type SheetState,
 } from './machines/types.js';

@@ -1,4 +1,4 @@
-import type { JobOutcome } from '../runtime/model/job.js';
+import type { JobOutcome } from '../machines/types.js';
 
 /** Exit statuses of `baton run` and `baton resume` (SCORE.md). */
 export const EXIT = {

@@ -1,7 +1,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from './clock.js';
 import type { InstrumentOverrides } from './instruments.js';
-import type { JobOutcome } from './model/job.js';
+import type { JobOutcome } from '../machines/types.js';
 import type { JobStatus } from './status.js';
 import type { CheckpointStore } from '../store/types.js';
 

@@ -1,29 +1,33 @@
 import { mkdirSync } from 'node:fs';
 import { nanoid } from 'nanoid';
 import type { Observable } from 'rxjs';
-import { createActor, type Actor } from 'xstate';
-import { conductorMachine } from '../machines/conductor.js';
-import type { FermataDecision } from '../machines/types.js';
+import { startConductorActor, type ConductorActor } from '../actors/conductor-actor.js';
+import type { FermataDecision, JobOutcome } from '../machines/types.js';
+import type { Score } from '../score/types.js';
+import { AttemptsInFlight } from './attempts/in-flight.js';
+import type { MusicianReport } from './attempts/launch.js';
 import { AttemptReports } from './attempts/reports.js';
 import { realClock, type Clock } from './clock.js';
 import type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './conductor-options.js';
-
-export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions };
+import { Dispatcher } from './dispatch/dispatcher.js';
+import { flushCheckpoint } from './durability/checkpoint.js';
+import { checkpointTo, jobFromCheckpoint } from './durability/checkpointed-job.js';
 import { ConductorClosedError, NotInFermataError, UnknownJobError, UnknownSheetError } from './errors.js';
 import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
+import { breakerGate } from './gates/breaker-gate.js';
+import { Gates } from './gates/gates.js';
+import { rateLimitGate } from './gates/rate-limit-gate.js';
+import type { RateLimitCoordinator } from './gates/rate-limits.js';
+import { errorMessage } from '../util/error-message.js';
 import { Inbox } from './inbox.js';
 import { createInstruments } from './instruments.js';
-import { Job, type JobOutcome, type StageRuntime } from './model/job.js';
-import { checkpointTo, jobFromCheckpoint } from './durability/checkpointed-job.js';
-import { AttemptsInFlight, type MusicianReport } from './attempts/in-flight.js';
-import { InstrumentGates } from './gates/instrument-gates.js';
-import type { RateLimitCoordinator } from './gates/rate-limits.js';
-import { Dispatcher } from './dispatch/dispatcher.js';
-import type { Score } from '../score/types.js';
-import { SheetDriver, type SheetDriverHost, type TimerFiring } from './sheets/sheet-driver.js';
+import { Job } from './model/job.js';
+import type { StageRuntime } from './model/stage.js';
+import { SheetDriver, type TimerFiring } from './sheets/sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
 
+export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions };
 
 type InboxEvent =
   | MusicianReport
@@ -41,7 +45,6 @@ type InboxEvent =
 export class Conductor {
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly inspect: ConductorOptions['inspect'];
   private readonly bus = new EventBus();
   private readonly inbox: Inbox<InboxEvent>;
   private readonly sheets: SheetDriver;
@@ -53,10 +56,10 @@ export class Conductor {
   private jobOrder: Job[] = [];
   private readonly attempts: AttemptsInFlight;
   private readonly reports: AttemptReports;
-  /** Rate limits and circuit breakers, folded into what the planner may dispatch. */
-  private readonly instrumentGates: InstrumentGates;
+  /** Rate limits, circuit breakers and whatever else may hold instruments back, across every job. */
+  private readonly gates: Gates;
   private readonly dispatcher: Dispatcher;
-  private readonly actor: Actor<typeof conductorMachine>;
+  private readonly actor: ConductorActor;
 
   /** Observer events of every job; see `BatonEvent`. Subscribers never slow the conductor. */
   readonly events$: Observable<BatonEvent> = this.bus.events$;
@@ -68,45 +71,43 @@ export class Conductor {
     if (readyWindow !== undefined && (!Number.isInteger(readyWindow) || readyWindow < 1)) {
       throw new RangeError(`ConductorOptions.readyWindow must be a positive integer, got ${String(options.readyWindow)}`);
     }
-    this.inspect = options.inspect;
+    const inspect = options.inspect;
+    const wake = (): void => {
+      this.dirty = true;
+      this.inbox.post({ kind: 'wake' });
+    };
     this.inbox = new Inbox<InboxEvent>(
       (event) => this.handle(event),
       () => this.turn(),
     );
-    const host: SheetDriverHost = {
+    this.sheets = new SheetDriver({
       clock: this.clock,
       bus: this.bus,
-      inspect: this.inspect,
+      inspect,
       post: (event) => this.inbox.post(event),
       wake: () => void (this.dirty = true),
       readyWindow,
-      circuitOpen: (instrument) => this.instrumentGates.circuitOpen(instrument),
-    };
-    this.sheets = new SheetDriver(host);
-    this.instrumentGates = new InstrumentGates({
+      unavailable: (instrument) => this.gates.unavailable(instrument),
+    });
+    this.gates = new Gates({
       clock: this.clock,
       bus: this.bus,
-      inspect: this.inspect,
-      circuitOpened: (instrument) => this.inbox.post({ kind: 'call', work: () => this.sheets.moveOff(this.jobOrder, instrument) }),
-      limitLifted: (instrument, model) =>
-        this.inbox.post({ kind: 'call', work: () => this.sheets.liftWaiting(this.jobOrder, instrument, model) }),
-      wake: () => {
-        this.dirty = true;
-        this.inbox.post({ kind: 'wake' });
-      },
-      policyChanged: () => {
+      inspect,
+      wake,
+      persist: () => {
         for (const job of this.jobOrder) job.checkpoint?.jobChanged();
       },
+      unavailable: (instrument, error) =>
+        this.inbox.post({ kind: 'call', work: () => this.sheets.moveOff(this.jobOrder, instrument, error) }),
+      lifted: (instrument, model) =>
+        this.inbox.post({ kind: 'call', work: () => this.sheets.liftWaiting(this.jobOrder, instrument, model) }),
     });
     this.attempts = new AttemptsInFlight({
       clock: this.clock,
       bus: this.bus,
       sheets: this.sheets,
       post: (report) => this.inbox.post(report),
-      roomFreed: () => {
-        this.dirty = true;
-        this.inbox.post({ kind: 'wake' });
-      },
+      roomFreed: wake,
     });
     this.reports = new AttemptReports({
       clock: this.clock,
@@ -114,7 +115,7 @@ export class Conductor {
       bus: this.bus,
       sheets: this.sheets,
       attempts: this.attempts,
-      gates: this.instrumentGates,
+      gates: this.gates,
       shuttingDown: () => this.shuttingDown,
       slotFreed: () => void (this.dirty = true),
       budgetSpent: (job) => this.pause(job.jobId, 'budget'),
@@ -123,7 +124,7 @@ export class Conductor {
       {
         clock: this.clock,
         attempts: this.attempts,
-        gates: this.instrumentGates,
+        gates: this.gates,
         jobs: this.jobs,
         jobOrder: () => this.jobOrder,
         shuttingDown: () => this.shuttingDown,
@@ -134,12 +135,7 @@ export class Conductor {
       },
       options.maxConcurrent ?? Infinity,
     );
-    const logic = conductorMachine.provide({
-      guards: { hasDispatch: () => this.dispatcher.decide() },
-      actions: { dispatch: () => this.dispatcher.apply() },
-    });
-    this.actor = createActor(logic, { id: 'conductor', ...(this.inspect ? { inspect: this.inspect } : {}) });
-    this.actor.start();
+    this.actor = startConductorActor(this.dispatcher, inspect);
   }
 
   /** Registers a job and starts dispatching its sheets. Returns the job id. */
@@ -159,7 +155,7 @@ export class Conductor {
   restore(score: Score, options: RestoreOptions): string {
     if (this.shuttingDown || this.closed) throw new ConductorClosedError();
     const { job, revive, release, policies } = jobFromCheckpoint(score, options, this.clock.now());
-    this.instrumentGates.restore(policies);
+    this.gates.restore(policies);
     for (const { record, state, context } of revive) this.sheets.revive(job, record, state, context);
     for (const stage of job.stages) if (stage.doomed) this.sheets.doom(job, stage);
     this.adopt(job, release);
@@ -167,10 +163,6 @@ export class Conductor {
   }
 
   private adopt(job: Job, release: Iterable<StageRuntime>): void {
-    if (job.checkpoint !== undefined) {
-      const names = Object.keys(job.score.instruments);
-      job.checkpoint.policies = () => this.instrumentGates.stateFor(names);
-    }
     // Every instrument, a function included, is promised an existing workspace.
     mkdirSync(job.score.workspace, { recursive: true });
     this.attempts.buffers.adopt(job.jobId, job.score.instruments);
@@ -189,25 +181,15 @@ export class Conductor {
   pause(jobId: string, reason = 'user'): void {
     const job = this.job(jobId);
     if (job.outcome !== undefined && job.outcome !== 'held') return;
-    job.pauseReasons.add(reason);
-    job.checkpoint?.jobChanged();
-    if (job.state === 'running') {
-      job.state = 'paused';
-      if (this.bus.observed) this.bus.emit({ type: 'job.paused', jobId, reason, at: this.clock.now() });
-    }
+    if (job.pause(reason) && this.bus.observed) this.bus.emit({ type: 'job.paused', jobId, reason, at: this.clock.now() });
   }
 
   /** Lifts one pause reason; the job runs again once no reason is left. */
   resume(jobId: string, reason = 'user'): void {
     const job = this.job(jobId);
-    job.pauseReasons.delete(reason);
-    job.checkpoint?.jobChanged();
-    if (job.outcome === 'paused' || job.outcome === 'held') {
-      job.outcome = undefined;
-      this.sheets.checkJob(job);
-    }
-    if (job.state === 'paused' && job.pauseReasons.size === 0) {
-      job.state = 'running';
+    const resumed = job.unpause(reason);
+    if (job.reopen()) this.sheets.checkJob(job);
+    if (resumed) {
       if (this.bus.observed) this.bus.emit({ type: 'job.resumed', jobId, at: this.clock.now() });
       this.dirty = true;
       this.inbox.drainNow();
@@ -220,8 +202,7 @@ export class Conductor {
    */
   setBudget(jobId: string, budgetUsd: number | undefined): void {
     const job = this.job(jobId);
-    job.budgetUsd = budgetUsd;
-    job.checkpoint?.jobChanged();
+    job.setBudget(budgetUsd);
     if (budgetUsd === undefined || job.spentUsd < budgetUsd) this.resume(jobId, 'budget');
     else this.pause(jobId, 'budget');
   }
@@ -229,12 +210,8 @@ export class Conductor {
   /** Cancels every sheet that has not ended; running attempts are killed. */
   cancel(jobId: string): void {
     const job = this.job(jobId);
-    if (job.state === 'cancelled' || job.state === 'completed' || job.state === 'failed') return;
-    job.state = 'cancelled';
-    job.checkpoint?.jobChanged();
+    if (!job.cancel()) return;
     for (const record of job.sheets) this.sheets.send(job, record, { type: 'CANCEL' });
-    job.readyQueues.clear();
-    job.backlog.clear();
     // The cancellation is on disk before any process is killed.
     this.flush(job);
     for (const record of job.sheets) if (record.attempt !== undefined) this.attempts.abort(record.attempt, 'cancelled');
@@ -252,7 +229,7 @@ export class Conductor {
     if (this.bus.observed) {
       this.bus.emit({ type: 'sheet.decided', jobId, sheetId, decision, at: this.clock.now() });
     }
-    if (job.outcome === 'held') job.outcome = undefined;
+    if (job.outcome === 'held') job.reopen();
     this.sheets.send(job, record, { type: 'DECIDE', decision });
     this.sheets.checkJob(job);
     this.inbox.drainNow();
@@ -265,9 +242,7 @@ export class Conductor {
    */
   waitForCompletion(jobId: string): Promise<JobResult> {
     const job = this.job(jobId);
-    const result = (outcome: JobOutcome): JobResult => ({ ...this.status(jobId), outcome });
-    if (job.outcome !== undefined) return Promise.resolve(result(job.outcome));
-    return new Promise((resolve) => job.waiters.push((outcome) => resolve(result(outcome))));
+    return new Promise((resolve) => job.whenSettled((outcome: JobOutcome) => resolve({ ...this.status(jobId), outcome })));
   }
 
   /** A snapshot of a job: its state, counts per sheet state, and every sheet. */
@@ -293,10 +268,7 @@ export class Conductor {
       this.attempts.abortAll('shutdown');
       for (const job of this.jobOrder) {
         job.pacingTimer?.unsubscribe();
-        for (const record of job.sheets) {
-          record.timer?.unsubscribe();
-          record.timer = undefined;
-        }
+        for (const record of job.sheets) record.clearTimer();
       }
     }
     // Starts still queued run with their attempts already aborted: none begins its work,
@@ -310,7 +282,7 @@ export class Conductor {
         record.actor = undefined;
       }
       // Held and paused jobs keep saying so in the checkpoint; only running ones were cut short.
-      if (job.outcome === undefined) this.sheets.settle(job, 'interrupted');
+      if (job.outcome === undefined) job.settle('interrupted');
     }
     this.flushAll();
     for (const job of this.jobOrder) {
@@ -321,7 +293,7 @@ export class Conductor {
         // The store may already be closed by its owner; the lock then dies with the process.
       }
     }
-    this.instrumentGates.dispose();
+    this.gates.dispose();
     this.actor.send({ type: 'DRAINED' });
     this.actor.stop();
     this.inbox.close();
@@ -381,28 +353,26 @@ export class Conductor {
   private flush(job: Job): void {
     if (job.checkpoint === undefined || job.checkpointError !== undefined) return;
     try {
-      job.checkpoint.flush(job, this.clock.now());
+      flushCheckpoint(job, this.clock.now(), () => this.gates.snapshot(job.instrumentNames));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      job.checkpointError = message;
-      job.pauseReasons.add('checkpoint');
-      job.state = 'paused';
+      const message = errorMessage(error);
+      job.checkpointFailed(message);
       for (const record of job.sheets) if (record.attempt !== undefined) this.attempts.abort(record.attempt, 'shutdown');
       if (this.bus.observed) {
         this.bus.emit({ type: 'job.paused', jobId: job.jobId, reason: `checkpoint failed: ${message}`, at: this.clock.now() });
       }
-      this.sheets.settle(job, 'interrupted');
+      job.settle('interrupted');
     }
   }
 
   /** The process-wide rate limits: report, query, clear (waiting sheets go back to ready). */
   get rateLimits(): RateLimitCoordinator {
-    return this.instrumentGates.rateLimits;
+    return this.gates.of(rateLimitGate).limits;
   }
 
   /** The state of an instrument's circuit breaker (`closed` when it has none). */
   breakerState(instrument: string): 'closed' | 'open' | 'halfOpen' {
-    return this.instrumentGates.breakerState(instrument);
+    return this.gates.of(breakerGate).state(instrument);
   }
 
   private job(jobId: string): Job {

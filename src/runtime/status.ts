@@ -1,7 +1,6 @@
-import type { FailureReason, SheetState } from '../machines/types.js';
+import type { FailureReason, JobOutcome, JobRunState, SheetState } from '../machines/types.js';
 import type { StateCounts } from './events.js';
-import type { Job, JobOutcome } from './model/job.js';
-import type { JobRunState } from './dispatch/plan-dispatch.js';
+import type { Job } from './model/job.js';
 
 export interface SheetStatus {
   id: string;

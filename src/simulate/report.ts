@@ -1,4 +1,4 @@
-import type { JobOutcome } from '../runtime/model/job.js';
+import type { JobOutcome } from '../machines/types.js';
 import type { SimulationResult } from './simulate.js';
 import type { Spread } from './statistics.js';
 

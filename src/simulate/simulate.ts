@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import type { JobOutcome } from '../runtime/model/job.js';
+import type { JobOutcome } from '../machines/types.js';
 import type { Score } from '../score/types.js';
 import { Behaviours } from './behaviours.js';
 import { criticalPath } from './critical-path.js';

@@ -1,7 +1,5 @@
 import type { SheetContext } from '../machines/sheet.js';
-import type { FailureReason, SheetMode, SheetState } from '../machines/types.js';
-import type { JobOutcome } from '../runtime/model/job.js';
-import type { JobRunState } from '../runtime/dispatch/plan-dispatch.js';
+import type { FailureReason, JobOutcome, JobRunState, SheetMode, SheetState } from '../machines/types.js';
 
 /**
  * What a checkpoint holds. One store belongs to one job (one workspace, one `baton.db`).
@@ -14,29 +12,12 @@ export interface JobFingerprint {
   stages: Array<{ id: string; fanOut: number | null; dependsOn: Array<{ stage: string; member: number | null }> }>;
 }
 
-/** A rate limit in force when the checkpoint was written (absolute `until`). */
-export interface RateLimitRow {
-  instrument: string;
-  model: string | null;
-  until: number;
-  reportedAt: number;
-  jobId: string;
-  sheetId: string;
-}
-
-/** A circuit breaker's machine state, to restore its cool-down deadline after a restart. */
-export interface BreakerRow {
-  instrument: string;
-  state: 'closed' | 'open' | 'halfOpen';
-  /** The breaker machine's context (JSON). */
-  context: unknown;
-}
-
-/** The instrument-wide state a job's sheets depend on, as the job last saw it. */
-export interface PolicyState {
-  rateLimits: RateLimitRow[];
-  breakers: BreakerRow[];
-}
+/**
+ * The state of the conductor's gates (rate limits, circuit breakers, …) that a job's sheets
+ * depend on, as the job last saw it: each gate's own JSON under its name. The store keeps
+ * it as it is given and does not read it.
+ */
+export type PolicyState = Readonly<Record<string, unknown>>;
 
 export interface JobRow {
   jobId: string;
@@ -46,7 +27,7 @@ export interface JobRow {
   pauseReasons: string[];
   budgetUsd: number | null;
   outcome: JobOutcome | null;
-  /** Rate limits and breakers of the job's instruments; absent in checkpoints before schema v4. */
+  /** The gates' state for the job's instruments; absent in checkpoints before schema v4. */
   policies?: PolicyState;
   createdAt: number;
   updatedAt: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelKey, planDispatch, type DispatchView, type JobView, type ReadyQueueView } from '../../src/runtime/dispatch/plan-dispatch.js';
+import { modelKey, planDispatch, type DispatchView, type GateBlock, type JobView, type ReadyQueueView } from '../../src/index.js';
 
 const queue = (instrument: string, sheets: number[], model?: string): ReadyQueueView => ({
   instrument,
@@ -116,9 +116,9 @@ describe('planDispatch', () => {
   });
 
   it('dispatches nothing to a rate-limited instrument or model, and the rest goes on', () => {
-    const gates = new Map([
-      ['ai', { allows: 'none' as const, reason: 'rate_limited' as const }],
-      [modelKey('sh', 'slow'), { allows: 'none' as const, reason: 'rate_limited' as const }],
+    const gates = new Map<string, GateBlock>([
+      ['ai', { admits: 0, reason: 'rate_limited' }],
+      [modelKey('sh', 'slow'), { admits: 0, reason: 'rate_limited' }],
     ]);
     const plan = planDispatch(
       view([job({ queues: [queue('ai', [1, 2]), queue('sh', [3], 'slow'), queue('sh', [4], 'fast'), queue('js', [5])] })], { gates }),
@@ -129,13 +129,45 @@ describe('planDispatch', () => {
   });
 
   it('lets exactly one probe through a half-open circuit, across queues and jobs', () => {
-    const gates = new Map([['ai', { allows: 'one' as const, reason: 'circuit_probe' as const }]]);
+    const gates = new Map<string, GateBlock>([['ai', { admits: 1, reason: 'circuit_open' }]]);
     const plan = planDispatch(
       view([job({ jobId: 'j1', queues: [queue('ai', [1, 2], 'm1'), queue('ai', [3])] }), job({ jobId: 'j2', queues: [queue('ai', [9])] })], { gates }),
       { maxConcurrent: 9 },
     );
     expect(ids(plan)).toEqual(['j1:1']);
     expect(plan.skipped.every((s) => s.reason === 'circuit_open')).toBe(true);
+  });
+
+  it("reports each gate's own reason for the queues it holds back", () => {
+    const gates = new Map<string, GateBlock>([
+      ['ai', { admits: 0, reason: 'quota_spent' }],
+      ['sh', { admits: 0, reason: 'rate_limited' }],
+    ]);
+    const plan = planDispatch(view([job({ queues: [queue('ai', [1]), queue('sh', [2]), queue('js', [3])] })], { gates }), { maxConcurrent: 9 });
+    expect(ids(plan)).toEqual(['j1:3']);
+    expect(plan.skipped.map((s) => `${s.instrument}:${s.reason}`)).toEqual(['ai:quota_spent', 'sh:rate_limited']);
+  });
+
+  it('lets through no more than a gate admits, across queues and jobs, and names the gate for the rest', () => {
+    const gates = new Map<string, GateBlock>([['ai', { admits: 3, reason: 'shared_cap' }]]);
+    const plan = planDispatch(
+      view([job({ jobId: 'j1', queues: [queue('ai', [1, 2], 'm1')] }), job({ jobId: 'j2', queues: [queue('ai', [7, 8, 9])] })], { gates }),
+      { maxConcurrent: 9 },
+    );
+    expect(ids(plan)).toEqual(['j1:1', 'j1:2', 'j2:7']);
+    expect(plan.skipped).toEqual([{ jobId: 'j2', instrument: 'ai', model: undefined, waiting: 2, reason: 'shared_cap' }]);
+  });
+
+  it("holds a model back by its own block even while its instrument's block lets a probe through", () => {
+    const gates = new Map<string, GateBlock>([
+      ['ai', { admits: 1, reason: 'circuit_open' }],
+      [modelKey('ai', 'm1'), { admits: 0, reason: 'rate_limited' }],
+    ]);
+    const plan = planDispatch(view([job({ queues: [queue('ai', [1], 'm1'), queue('ai', [2, 3], 'm2')] })], { gates }), {
+      maxConcurrent: 9,
+    });
+    expect(ids(plan)).toEqual(['j1:2']);
+    expect(plan.skipped.map((s) => `${s.model}:${s.reason}`)).toEqual(['m1:rate_limited', 'm2:circuit_open']);
   });
 
   it('paces a job: one dispatch per turn, none before the gap has passed', () => {

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { SHEET_STATES, type SheetState } from '../../machines/types.js';
 import { CheckpointError } from '../../store/errors.js';
+import { BUILT_IN_GATES } from '../../runtime/gates/built-in.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { LockInfo, SheetRow } from '../../store/types.js';
 import { checkpointFile } from '../checkpoint-file.js';
@@ -52,8 +53,8 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
     }
     const running = holder !== undefined && alive !== false ? { pid: holder.pid, host: holder.host, since: holder.acquiredAt } : null;
     const now = Date.now();
-    const rateLimits = (job.policies?.rateLimits ?? []).filter((limit) => limit.until > now);
-    const breakers = (job.policies?.breakers ?? []).filter((breaker) => breaker.state !== 'closed');
+    // What each gate (rate limits, breakers) had in force when the checkpoint was written.
+    const gates = BUILT_IN_GATES.map((kind) => ({ name: kind.name, ...kind.status(job.policies?.[kind.name], now) }));
     if (flags.json) {
       const document = {
         job: job.name,
@@ -65,8 +66,7 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
         updatedAt: job.updatedAt,
         costUsd: cost,
         counts,
-        rateLimits: rateLimits.map((l) => ({ instrument: l.instrument, ...(l.model ? { model: l.model } : {}), until: l.until, remainingMs: l.until - now })),
-        breakers: breakers.map((b) => ({ instrument: b.instrument, state: b.state })),
+        ...Object.fromEntries(gates.map((gate) => [gate.name, gate.json])),
         sheets: sheets.map((s) => sheetJson(s)),
       };
       process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
@@ -78,8 +78,7 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
     const lines = [
       `${job.name}: ${job.outcome ?? job.state}, ${where}`,
       SHEET_STATES.filter((s) => counts[s] > 0).map((s) => `${s} ${counts[s]}`).join(' · ') + (cost > 0 ? ` · cost $${cost.toFixed(4)}` : ''),
-      ...rateLimits.map((l) => `rate-limited: ${l.instrument}${l.model ? `/${l.model}` : ''} for another ${Math.ceil((l.until - now) / 1000)}s`),
-      ...breakers.map((b) => `circuit ${b.state === 'open' ? 'open' : 'half-open'}: ${b.instrument}`),
+      ...gates.flatMap((gate) => gate.lines),
       ...sheets.map(
         (s) =>
           `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} attempts ${String(s.dispatches).padStart(2)}` +

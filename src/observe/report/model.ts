@@ -1,6 +1,4 @@
-import type { FailureReason, SheetMode, SheetState } from '../../machines/types.js';
-import type { JobOutcome } from '../../runtime/model/job.js';
-import type { JobRunState } from '../../runtime/dispatch/plan-dispatch.js';
+import type { FailureReason, JobOutcome, JobRunState, SheetMode, SheetState } from '../../machines/types.js';
 import type { AttemptStatus } from '../../store/types.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { DependencyOutput } from '../../actors/instruments/instrument.js';
-import type { Job, SheetRecord } from '../model/job.js';
+import type { Job } from '../model/job.js';
+import type { SheetRecord } from '../model/sheet-record.js';
 
 /**
  * The outputs of a sheet's direct dependencies, by sheet id. Built lazily: a sheet that

@@ -1,6 +1,8 @@
 import type { SheetEvent } from '../../machines/sheet-events.js';
 import type { BatonEvent } from '../events.js';
-import type { Job, LiveAttempt, SheetRecord } from '../model/job.js';
+import type { Job } from '../model/job.js';
+import type { LiveAttempt } from '../model/live-attempt.js';
+import type { SheetRecord } from '../model/sheet-record.js';
 
 type AttemptEnded = Extract<BatonEvent, { type: 'attempt.ended' }>;
 type Judgement = Pick<AttemptEnded, 'outcome' | 'reason'>;

@@ -1,28 +1,18 @@
-import type { AttemptOutcome, AttemptRequest, Instrument } from '../../actors/instruments/instrument.js';
 import { AttemptAbort } from '../../actors/attempt-abort.js';
+import type { AttemptOutcome, AttemptRequest, Instrument } from '../../actors/instruments/instrument.js';
 import { perform } from '../../actors/musician.js';
-import { attemptNumber, attemptRequest, renderValidations } from './request.js';
 import { runValidations } from '../../actors/validations.js';
 import type { Clock } from '../clock.js';
+import { Occupancy } from '../dispatch/occupancy.js';
+import type { EventBus } from '../event-bus.js';
+import type { Job } from '../model/job.js';
+import type { LiveAttempt } from '../model/live-attempt.js';
+import type { SheetRecord } from '../model/sheet-record.js';
+import type { SheetDriver } from '../sheets/sheet-driver.js';
 import { launchStarts } from './buffer/launches.js';
 import { DispatchBufferRegistry } from './buffer/registry.js';
-import type { EventBus } from '../event-bus.js';
-import type { Job, LiveAttempt, SheetRecord } from '../model/job.js';
-import { Occupancy } from '../dispatch/occupancy.js';
-import { modelKey } from '../dispatch/plan-dispatch.js';
-import type { SheetDriver } from '../sheets/sheet-driver.js';
-
-export interface Launch {
-  job: Job;
-  record: SheetRecord;
-  attempt: LiveAttempt;
-  request: AttemptRequest;
-}
-
-/** What a musician reports back, through the conductor's inbox. */
-export type MusicianReport =
-  | { kind: 'started'; job: Job; record: SheetRecord; attempt: LiveAttempt; pid: number | undefined }
-  | { kind: 'finished'; job: Job; record: SheetRecord; attempt: LiveAttempt; outcome: AttemptOutcome };
+import type { Launch, MusicianReport } from './launch.js';
+import { attemptNumber, attemptRequest, renderValidations } from './request.js';
 
 export interface AttemptsHost {
   readonly clock: Clock;
@@ -66,16 +56,13 @@ export class AttemptsInFlight {
   /** Marks a planned sheet dispatched and takes its slot; nothing starts yet. */
   prepare(job: Job, record: SheetRecord): Launch {
     const { name, model } = job.instrumentOf(record);
-    job.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
     this.host.sheets.send(job, record, { type: 'DISPATCH' });
     const context = record.actor!.getSnapshot().context;
     const now = this.host.clock.now();
-    record.firstDispatchAt ??= now;
-    job.lastDispatchAt = now;
-    this.occupancy.take(name, model);
-    job.inFlight++;
     const attempt: LiveAttempt = {
       abort: new AttemptAbort(),
+      jobId: job.jobId,
+      sheetId: record.id,
       instrument: name,
       model,
       number: attemptNumber(context),
@@ -84,8 +71,9 @@ export class AttemptsInFlight {
       abortReason: undefined,
       row: undefined,
     };
-    attempt.row = job.checkpoint?.attemptStarted(job, record, attempt, now);
-    record.attempt = attempt;
+    job.dispatched(record, attempt, now);
+    this.occupancy.take(name, model);
+    attempt.row = job.checkpoint?.attemptStarted(record, attempt, now);
     this.live.add(attempt);
     this.playing++;
     return { job, record, attempt, request: attemptRequest(job, record, context, model) };
@@ -122,7 +110,7 @@ export class AttemptsInFlight {
     // No extra promise hop for the (common) sheet without validations.
     const judged =
       record.stage.spec.validations.length === 0 ? played : played.then((outcome) => this.validated(job, record, request, outcome, attempt.abort));
-    judged.then((outcome) => this.reportEnd(launch, outcome));
+    void judged.then((outcome) => this.reportEnd(launch, outcome));
   }
 
   private reportEnd({ job, record, attempt }: Launch, outcome: AttemptOutcome): void {
@@ -171,7 +159,7 @@ export class AttemptsInFlight {
     if (!this.live.delete(attempt)) return false;
     attempt.timeout?.unsubscribe();
     this.occupancy.release(attempt.instrument, attempt.model);
-    job.inFlight--;
+    job.released();
     return true;
   }
 

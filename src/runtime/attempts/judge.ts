@@ -1,14 +1,11 @@
 import type { AttemptOutcome } from '../../actors/instruments/instrument.js';
 import type { SheetEvent } from '../../machines/sheet-events.js';
 import type { FailureReason } from '../../machines/types.js';
-import type { Job, LiveAttempt, SheetRecord } from '../model/job.js';
-import { scanOutcome, type OutcomeScanSpec } from './outcome-scan.js';
-
-/** What an attempt's output says beyond its exit: a rate limit, a cost. */
-export interface OutcomeScan {
-  rateLimitWaitMs?: number;
-  costUsd?: number;
-}
+import type { Job } from '../model/job.js';
+import type { LiveAttempt } from '../model/live-attempt.js';
+import type { SheetRecord } from '../model/sheet-record.js';
+import type { AttemptVerdict } from '../gates/gate.js';
+import { scanOutcome, type OutcomeScan, type OutcomeScanSpec } from './outcome-scan.js';
 
 export interface SettledAttempt {
   /** The event the sheet machine decides on. */
@@ -67,14 +64,14 @@ const EXECUTION_FAILURES: ReadonlySet<FailureReason> = new Set(['failed', 'crash
 const NO_SCAN: OutcomeScanSpec = Object.freeze({});
 
 export interface JudgedAttempt extends SettledAttempt {
-  /** What the attempt says of its instrument's health, for the circuit breaker. */
-  verdict: 'success' | 'failure' | 'none';
+  /** What the attempt says of its instrument's health, for the gates (a breaker counts it). */
+  health: AttemptVerdict['health'];
 }
 
 /**
  * Everything an ended attempt means, decided without touching anything: its output scanned
  * for a rate limit and a cost (with the instrument's patterns), the sheet's budget and
- * validation pass rate applied, and the breaker's verdict.
+ * validation pass rate applied, and what it says of the instrument's health.
  */
 export function judgeAttempt(
   job: Job,
@@ -93,11 +90,11 @@ export function judgeAttempt(
   };
   const settled = settleAttempt(outcome, attempt, scan, sheet, at, random);
   const { event } = settled;
-  const verdict =
+  const health =
     event.type === 'FAILED' && EXECUTION_FAILURES.has(event.reason)
       ? 'failure'
       : event.type === 'SUCCEEDED' && event.passRate >= 1
         ? 'success'
         : 'none';
-  return { event, costUsd: settled.costUsd, verdict };
+  return { event, costUsd: settled.costUsd, health };
 }

@@ -1,14 +1,18 @@
 import type { AttemptOutcome } from '../../actors/instruments/instrument.js';
-import { attemptEndedEvent, judgement, UNJUDGED } from './ended-event.js';
-import { attemptNumber } from './request.js';
-import type { AttemptsInFlight, MusicianReport } from './in-flight.js';
+import { processStartTime } from '../../actors/process/identity.js';
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../event-bus.js';
-import type { InstrumentGates } from '../gates/instrument-gates.js';
-import type { Job, LiveAttempt, SheetRecord } from '../model/job.js';
-import { judgeAttempt } from './judge.js';
-import { processStartTime } from '../../actors/process/identity.js';
+import type { AttemptVerdict } from '../gates/gate.js';
+import type { Gates } from '../gates/gates.js';
+import type { Job } from '../model/job.js';
+import type { LiveAttempt } from '../model/live-attempt.js';
+import type { SheetRecord } from '../model/sheet-record.js';
 import type { SheetDriver } from '../sheets/sheet-driver.js';
+import { attemptEndedEvent, judgement, UNJUDGED } from './ended-event.js';
+import type { AttemptsInFlight } from './in-flight.js';
+import { judgeAttempt } from './judge.js';
+import type { MusicianReport } from './launch.js';
+import { attemptNumber } from './request.js';
 
 /** What the reports need from the conductor that owns them. */
 export interface AttemptReportsHost {
@@ -17,7 +21,7 @@ export interface AttemptReportsHost {
   readonly bus: EventBus;
   readonly sheets: SheetDriver;
   readonly attempts: AttemptsInFlight;
-  readonly gates: InstrumentGates;
+  readonly gates: Gates;
   shuttingDown(): boolean;
   /** A slot was freed: plan again at the end of the turn. */
   slotFreed(): void;
@@ -27,8 +31,8 @@ export interface AttemptReportsHost {
 
 /**
  * What the conductor does, inside a turn, with what a musician reports: a start moves the
- * sheet to `running`; an end frees its slot, is judged (rate limit, cost, budget, breaker
- * verdict) and lets the sheet decide where it goes.
+ * sheet to `running`; an end frees its slot, is judged (rate limit, cost, budget, health),
+ * is told to the gates, and lets the sheet decide where it goes.
  */
 export class AttemptReports {
   constructor(private readonly host: AttemptReportsHost) {}
@@ -62,41 +66,35 @@ export class AttemptReports {
     if (current && !this.host.shuttingDown() && (record.state === 'dispatched' || record.state === 'running')) {
       this.settle(job, record, attempt, outcome);
     } else {
-      if (bus.observed) bus.emit(attemptEndedEvent(job, record, attempt, UNJUDGED, 0, clock.now()));
-      // A probe whose sheet was cancelled says nothing: another may go through.
-      if (attempt.probe) gates.attemptEnded(attempt.instrument, 'none', true, undefined);
+      const at = clock.now();
+      if (bus.observed) bus.emit(attemptEndedEvent(job, record, attempt, UNJUDGED, 0, at));
+      // Its sheet was cancelled or the conductor is stopping: it says nothing of the instrument.
+      gates.ended(attempt, { health: 'none', spec: undefined, at });
     }
     sheets.checkJob(job);
   }
 
-  /** An attempt ended: count its cost, let the sheet decide, and stop a job past its budget. */
+  /** An attempt ended: count its cost, tell the gates, let the sheet decide, and stop a job past its budget. */
   private settle(job: Job, record: SheetRecord, attempt: LiveAttempt, outcome: AttemptOutcome): void {
     const { bus, clock, gates, sheets } = this.host;
     const now = clock.now();
     const settled = judgeAttempt(job, record, attempt, outcome, now, this.host.random());
     const event = settled.event;
-    if (event.type === 'RATE_LIMITED') {
-      // The limit is the instrument's, in every job: a later report never shortens it.
-      const until = gates.reportRateLimit(attempt.instrument, event.waitMs, { jobId: job.jobId, sheetId: record.id });
-      settled.event = { ...event, waitMs: Math.max(0, until - now) };
-    }
-    const breaker = job.score.instruments[attempt.instrument]?.circuitBreaker;
-    gates.attemptEnded(attempt.instrument, settled.verdict, attempt.probe === true, breaker);
-    if (outcome.validation) record.failedValidations = outcome.validation.failed;
-    record.costUsd += settled.costUsd;
-    job.spentUsd += settled.costUsd;
-    if (outcome.status === 'success') {
-      record.outputFile = outcome.stdoutFile;
-      record.output = outcome.output;
-    }
-    if (settled.event.type === 'SUCCEEDED') record.passRate = settled.event.passRate;
+    const verdict: AttemptVerdict = {
+      health: settled.health,
+      spec: job.score.instruments[attempt.instrument],
+      at: now,
+      ...(event.type === 'RATE_LIMITED' ? { rateLimitWaitMs: event.waitMs } : {}),
+    };
+    const heldUntil = gates.ended(attempt, verdict);
+    // A rate-limited sheet waits as long as its instrument's limit holds, which may be longer than its own wait.
+    if (event.type === 'RATE_LIMITED' && heldUntil !== undefined) settled.event = { ...event, waitMs: Math.max(0, heldUntil - now) };
+    job.attemptJudged(record, outcome, settled.costUsd, settled.event.type === 'SUCCEEDED' ? settled.event.passRate : undefined);
     if (bus.observed) bus.emit(attemptEndedEvent(job, record, attempt, judgement(settled.event), settled.costUsd, now));
     sheets.send(job, record, settled.event);
     if (attempt.row !== undefined) {
       job.checkpoint?.attemptFinished(attempt.row, outcome, record, now, settled.costUsd, settled.event.type === 'RATE_LIMITED');
     }
-    if (job.budgetUsd !== undefined && job.spentUsd >= job.budgetUsd && !job.pauseReasons.has('budget')) {
-      this.host.budgetSpent(job);
-    }
+    if (job.budgetSpent) this.host.budgetSpent(job);
   }
 }

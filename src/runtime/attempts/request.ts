@@ -1,7 +1,8 @@
 import type { AttemptRequest, DependencyOutput } from '../../actors/instruments/instrument.js';
 import type { SheetContext } from '../../machines/sheet.js';
 import { dependencyOutputs } from './dependency-outputs.js';
-import type { Job, SheetRecord } from '../model/job.js';
+import type { Job } from '../model/job.js';
+import type { SheetRecord } from '../model/sheet-record.js';
 import { renderTemplate, type TemplateScope } from '../../score/template.js';
 import type { RenderedValidation } from '../../actors/validations.js';
 

@@ -1,6 +1,7 @@
-import type { AttemptsInFlight, Launch } from '../attempts/in-flight.js';
+import type { AttemptsInFlight } from '../attempts/in-flight.js';
+import type { Launch } from '../attempts/launch.js';
 import type { Clock } from '../clock.js';
-import type { InstrumentGates } from '../gates/instrument-gates.js';
+import type { Gates } from '../gates/gates.js';
 import type { Job } from '../model/job.js';
 import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from './plan-dispatch.js';
 
@@ -8,7 +9,7 @@ import { planDispatch, type DispatchPlan, type DispatchView, type JobView } from
 export interface DispatcherHost {
   readonly clock: Clock;
   readonly attempts: AttemptsInFlight;
-  readonly gates: InstrumentGates;
+  readonly gates: Gates;
   readonly jobs: ReadonlyMap<string, Job>;
   /** Every job, in registration order. */
   jobOrder(): readonly Job[];
@@ -52,11 +53,7 @@ export class Dispatcher {
     for (const ref of this.plan.dispatch) {
       const job = jobs.get(ref.jobId)!;
       const launch = attempts.prepare(job, job.sheets[ref.sheet]!);
-      const name = launch.attempt.instrument;
-      if (gates.gates.get(name)?.allows === 'one') {
-        launch.attempt.probe = true;
-        gates.probeStarted(name);
-      }
+      gates.started(launch.attempt);
       launches.push(launch);
     }
     this.host.flushAll();
@@ -85,7 +82,7 @@ export class Dispatcher {
       instrumentInFlight: attempts.occupancy.byInstrument,
       modelInFlight: attempts.occupancy.byModel,
       jobs: this.rotatedJobs(),
-      gates: gates.gates,
+      gates: gates.blocks,
       now: clock.now(),
       buffers: attempts.buffers.byJob,
     };

@@ -1,4 +1,4 @@
-import { modelKey } from './plan-dispatch.js';
+import { modelKey } from '../../machines/model-key.js';
 
 /** Attempts in flight across every job: the counts the caps are checked against. */
 export class Occupancy {

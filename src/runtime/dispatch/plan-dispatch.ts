@@ -6,8 +6,9 @@
  * rejected before any of its sheets is looked at, so 100,000 ready sheets behind a full
  * cap cost one check, not 100,000.
  */
-
-export type JobRunState = 'running' | 'paused' | 'cancelled' | 'completed' | 'failed';
+import { modelKey } from '../../machines/model-key.js';
+import type { JobRunState } from '../../machines/types.js';
+import type { GateBlock, GateReason } from '../gates/gate.js';
 
 /** Ready sheets of one job that share an instrument and model, in FIFO order. */
 export interface ReadyQueueView {
@@ -35,16 +36,6 @@ export interface JobView {
   readonly lastDispatchAt: number | undefined;
 }
 
-/**
- * What an instrument (key: its name) or one model of it (key: `modelKey`) lets through:
- * `none` while rate-limited or its circuit is open, `one` for the single probe of a
- * half-open circuit. Absent means no restriction.
- */
-export interface Gate {
-  readonly allows: 'one' | 'none';
-  readonly reason: 'rate_limited' | 'circuit_open' | 'circuit_probe';
-}
-
 export interface DispatchView {
   readonly shuttingDown: boolean;
   /** Every dispatched or running sheet, across jobs. */
@@ -55,8 +46,11 @@ export interface DispatchView {
   readonly modelInFlight: ReadonlyMap<string, number>;
   /** Jobs in the order they should be served (the conductor rotates it for fairness). */
   readonly jobs: Iterable<JobView>;
-  /** Restrictions on instruments and models, keyed by instrument name or `modelKey`. */
-  readonly gates: ReadonlyMap<string, Gate>;
+  /**
+   * What the gates let through, keyed by instrument name (the whole instrument) or by
+   * `modelKey` (one model of it, on top of the instrument's block). Absent: no restriction.
+   */
+  readonly gates: ReadonlyMap<string, GateBlock>;
   /** The conductor's clock when the view was taken (the planner never reads a clock). */
   readonly now: number;
   /**
@@ -82,6 +76,7 @@ export interface SheetRef {
   readonly sheet: number;
 }
 
+/** Why a ready queue was (partly) left undispatched: a limit of the planner's own, or the reason of the gate that held it. */
 export type SkipReason =
   | 'shutdown'
   | 'paused'
@@ -90,11 +85,11 @@ export type SkipReason =
   | 'job_cap'
   | 'instrument_cap'
   | 'model_cap'
-  | 'rate_limited'
-  | 'circuit_open'
   | 'pacing'
   /** The instrument's dispatch buffer is full: the sheets stay ready for a later turn. */
-  | 'at_capacity';
+  | 'at_capacity'
+  /** A gate's own reason: `rate_limited` and `circuit_open` for the built-in gates. */
+  | GateReason;
 
 /** A ready queue left (partly) undispatched this turn, and the first limit that held it. */
 export interface SkippedQueue {
@@ -110,10 +105,6 @@ export interface DispatchPlan {
   readonly skipped: SkippedQueue[];
 }
 
-export function modelKey(instrument: string, model: string | undefined): string {
-  return model === undefined ? instrument : `${instrument}\u0000${model}`;
-}
-
 const jobBlock: Partial<Record<JobRunState, SkipReason>> = {
   paused: 'paused',
   cancelled: 'cancelled',
@@ -127,8 +118,8 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
   // Attempts this plan adds on top of the view's counts.
   const addedByInstrument = new Map<string, number>();
   const addedByModel = new Map<string, number>();
-  // Half-open circuits already given their one probe in this plan.
-  const probed = new Set<string>();
+  // Attempts this plan lets through each gate block (by its key), for blocks that admit a few.
+  const admitted = new Map<string, number>();
   let globalFree = config.maxConcurrent - view.inFlight;
 
   for (const job of view.jobs) {
@@ -147,17 +138,18 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
     for (const queue of job.queues) {
       if (queue.sheets.size === 0) continue;
       const key = modelKey(queue.instrument, queue.model);
-      const gate = view.gates.get(queue.instrument) ?? (queue.model === undefined ? undefined : view.gates.get(key));
-      const gateKey = view.gates.has(queue.instrument) ? queue.instrument : key;
+      // The instrument's gate block, then its model's own on top of it; the tighter one holds.
+      const instrumentGate = view.gates.get(queue.instrument);
+      const modelGate = queue.model === undefined ? undefined : view.gates.get(key);
+      const instrumentGateFree = instrumentGate === undefined ? Infinity : instrumentGate.admits - (admitted.get(queue.instrument) ?? 0);
+      const modelGateFree = modelGate === undefined ? Infinity : modelGate.admits - (admitted.get(key) ?? 0);
+      const gateFree = Math.min(instrumentGateFree, modelGateFree);
+      const gateReason = instrumentGateFree <= modelGateFree ? instrumentGate?.reason : modelGate?.reason;
       const reason =
         blocked ??
         (globalFree <= 0 ? 'global_cap' : undefined) ??
         (jobFree <= 0 ? (pacingHeld ? 'pacing' : 'job_cap') : undefined) ??
-        (gate?.allows === 'none' || (gate?.allows === 'one' && probed.has(gateKey))
-          ? gate.reason === 'rate_limited'
-            ? 'rate_limited'
-            : 'circuit_open'
-          : undefined);
+        (gateFree <= 0 ? gateReason : undefined);
       if (reason !== undefined) {
         skipped.push(skip(job, queue, queue.sheets.size, reason));
         continue;
@@ -172,7 +164,6 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
 
       const instrumentFree = instrumentCap === undefined ? Infinity : instrumentCap - instrumentUsed;
       const modelFree = modelCap === undefined ? Infinity : modelCap - modelUsed;
-      const gateFree = gate?.allows === 'one' ? 1 : Infinity;
       const room = buffers?.get(queue.instrument);
       const bufferFree = room === undefined ? Infinity : room.free - (buffered?.get(queue.instrument) ?? 0);
       const take = Math.min(globalFree, jobFree, instrumentFree, modelFree, gateFree, bufferFree, queue.sheets.size);
@@ -187,15 +178,16 @@ export function planDispatch(view: DispatchView, config: DispatchConfig): Dispat
         jobFree -= take;
         addedByInstrument.set(queue.instrument, (addedByInstrument.get(queue.instrument) ?? 0) + take);
         addedByModel.set(key, (addedByModel.get(key) ?? 0) + take);
-        if (gate?.allows === 'one') probed.add(gateKey);
+        if (instrumentGate !== undefined) admitted.set(queue.instrument, (admitted.get(queue.instrument) ?? 0) + take);
+        if (modelGate !== undefined) admitted.set(key, (admitted.get(key) ?? 0) + take);
         if (room !== undefined) buffered?.set(queue.instrument, (buffered.get(queue.instrument) ?? 0) + take);
       }
 
       const left = queue.sheets.size - Math.max(0, take);
       if (left > 0) {
         const limit: SkipReason =
-          gate?.allows === 'one' && take >= 1
-            ? 'circuit_open'
+          gateReason !== undefined && take >= gateFree
+            ? gateReason
             : globalFree <= 0
               ? 'global_cap'
               : jobFree <= 0

@@ -1,17 +1,18 @@
 import { hostname } from 'node:os';
-import { Checkpointer } from './checkpoint.js';
+import { processStartTime } from '../../actors/process/identity.js';
+import { stopOrphans } from '../../actors/process/orphans.js';
+import type { Score } from '../../score/types.js';
+import type { CheckpointStore, LockOwner, PolicyState } from '../../store/types.js';
 import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError } from '../errors.js';
-import { incompatibilities } from './fingerprint.js';
 import { createInstruments, type InstrumentOverrides } from '../instruments.js';
 import { Job } from '../model/job.js';
-import { stopOrphans } from '../../actors/process/orphans.js';
+import { JobCheckpoint } from '../model/job-checkpoint.js';
+import type { StageRuntime } from '../model/stage.js';
+import { incompatibilities } from './fingerprint.js';
 import { restoreJob, type Revival } from './restore.js';
-import type { Score } from '../../score/types.js';
-import type { StageRuntime } from '../model/job.js';
-import type { CheckpointStore, LockOwner, PolicyState } from '../../store/types.js';
-import { processStartTime } from '../../actors/process/identity.js';
 
-function lockOwner(): LockOwner {
+/** Who holds a checkpoint's lock: this process, named so that a recycled pid is never taken for it. */
+export function lockOwner(): LockOwner {
   return { pid: process.pid, host: hostname(), pidStart: processStartTime(process.pid) };
 }
 
@@ -20,8 +21,8 @@ export function checkpointTo(job: Job, store: CheckpointStore): void {
   const existing = store.loadJob();
   if (existing !== undefined) throw new CheckpointNotEmptyError(store.location, existing.name);
   store.acquireLock(lockOwner());
-  job.checkpoint = new Checkpointer(store, job.startedAt);
-  job.checkpoint.allChanged(job);
+  job.checkpoint = new JobCheckpoint(store, job.startedAt);
+  job.checkpoint.allChanged(job.sheets);
 }
 
 /**
@@ -44,20 +45,20 @@ export function jobFromCheckpoint(
   const interrupted = store.loadAttempts().filter((row) => row.status === 'running');
   stopOrphans(interrupted);
   const job = new Job(stored.jobId, score, createInstruments(score, options.instruments), now);
-  job.checkpoint = new Checkpointer(store, stored.createdAt);
-  if (stored.state === 'cancelled') job.state = 'cancelled';
+  const checkpoint = new JobCheckpoint(store, stored.createdAt);
+  job.checkpoint = checkpoint;
+  if (stored.state === 'cancelled') job.cancel();
   // A pause survives a restart (the caller may lift it); a failed checkpoint does not.
-  for (const reason of stored.pauseReasons) if (reason !== 'checkpoint') job.pauseReasons.add(reason);
-  if (job.state === 'running' && job.pauseReasons.size > 0) job.state = 'paused';
-  for (const row of interrupted) job.checkpoint.attemptInterrupted(row, now);
+  for (const reason of stored.pauseReasons) if (reason !== 'checkpoint') job.pause(reason);
+  for (const row of interrupted) checkpoint.attemptInterrupted(row, now);
   const rows = store.loadSheets();
-  job.checkpoint.storedStates(job, rows);
+  for (const row of rows) {
+    const record = job.byId.get(row.id);
+    if (record !== undefined) record.storedState = row.state;
+  }
   const { revive, release } = restoreJob(job, rows);
   // A budget raised in the score since the pause lets the job go on.
-  if (job.pauseReasons.has('budget') && (job.budgetUsd === undefined || job.spentUsd < job.budgetUsd)) {
-    job.pauseReasons.delete('budget');
-    if (job.pauseReasons.size === 0 && job.state === 'paused') job.state = 'running';
-  }
-  job.checkpoint.allChanged(job);
+  if (job.pauseReasons.has('budget') && (job.budgetUsd === undefined || job.spentUsd < job.budgetUsd)) job.unpause('budget');
+  checkpoint.allChanged(job.sheets);
   return { job, revive, release, policies: stored.policies };
 }

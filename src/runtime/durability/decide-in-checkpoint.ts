@@ -1,11 +1,9 @@
-import { hostname } from 'node:os';
-import { createActor } from 'xstate';
-import { sheetMachine } from '../../machines/sheet.js';
+import { resumeSheetActor } from '../../actors/sheet-actor.js';
 import { TERMINAL_STATES, type FermataDecision, type SheetState } from '../../machines/types.js';
-import { CheckpointEmptyError, NotInFermataError, UnknownSheetError } from '../errors.js';
-import { processStartTime } from '../../actors/process/identity.js';
-import { sheetEvent } from './checkpoint.js';
 import type { CheckpointStore, SheetRow } from '../../store/types.js';
+import { CheckpointEmptyError, NotInFermataError, UnknownSheetError } from '../errors.js';
+import { sheetEvent } from './checkpoint.js';
+import { lockOwner } from './checkpointed-job.js';
 
 /**
  * Resolves a fermata in a checkpoint while no conductor runs the job: the sheet machine
@@ -21,17 +19,12 @@ export function decideInCheckpoint(
 ): { from: SheetState; to: SheetState } {
   const job = store.loadJob();
   if (job === undefined) throw new CheckpointEmptyError(store.location);
-  const owner = { pid: process.pid, host: hostname(), pidStart: processStartTime(process.pid) };
-  store.acquireLock(owner);
+  store.acquireLock(lockOwner());
   try {
     const row = store.loadSheets().find((sheet) => sheet.id === sheetId);
     if (row === undefined) throw new UnknownSheetError(job.jobId, sheetId);
     if (row.state !== 'fermata' || row.context === null) throw new NotInFermataError(sheetId, row.state);
-    const actor = createActor(sheetMachine, {
-      snapshot: sheetMachine.resolveState({ value: 'fermata', context: row.context }),
-      input: row.context,
-    });
-    actor.start();
+    const actor = resumeSheetActor(`${job.jobId}/${sheetId}`, 'fermata', row.context);
     actor.send({ type: 'DECIDE', decision });
     const snapshot = actor.getSnapshot();
     const to = snapshot.value as SheetState;

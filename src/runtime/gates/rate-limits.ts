@@ -115,6 +115,15 @@ export class RateLimitCoordinator {
     return until > now ? { limited: true, remainingMs: until - now } : { limited: false, remainingMs: 0 };
   }
 
+  /**
+   * The active limit of exactly one key: the instrument-wide limit when `model` is absent
+   * (or empty), else that model's own limit, whatever the instrument-wide one says.
+   */
+  limitOf(instrument: string, model?: string): RateLimit | undefined {
+    const limit = this.#limits.get(instrument)?.get(normalizeModel(model));
+    return limit !== undefined && limit.until > this.#clock.now() ? limit : undefined;
+  }
+
   /** Unexpired limits, by instrument then model (the instrument-wide one first). */
   activeLimits(): RateLimit[] {
     const now = this.#clock.now();

@@ -1,5 +1,8 @@
 import type { SheetInput } from '../../machines/sheet.js';
-import type { Job, SheetRecord, StageRuntime } from './job.js';
+import { TERMINAL_STATES } from '../../machines/types.js';
+import type { Job } from './job.js';
+import type { SheetRecord } from './sheet-record.js';
+import type { StageRuntime } from './stage.js';
 
 /**
  * Dependency bookkeeping works per stage (an entry of `sheets:`), never per edge between
@@ -63,4 +66,34 @@ export function sheetInput(job: Job, stage: StageRuntime): SheetInput {
     fallbacks: job.score.instruments[spec.instrument]?.fallback.length ?? 0,
     backoff: spec.backoff,
   };
+}
+
+/** Rebuilds every stage's counters from its members' states; returns the stages to release. */
+export function recountStages(job: Job): StageRuntime[] {
+  const satisfied = (r: SheetRecord) => r.state === 'completed' || (r.state === 'skipped' && r.skippedByDecision);
+  const unsatisfied = (r: SheetRecord) => TERMINAL_STATES.has(r.state) && !satisfied(r);
+  for (const stage of job.stages) {
+    stage.satisfied = 0;
+    for (let i = stage.first; i < stage.first + stage.size; i++) if (satisfied(job.sheets[i]!)) stage.satisfied++;
+  }
+  const release: StageRuntime[] = [];
+  for (const stage of job.stages) {
+    let unmet = 0;
+    let doomed = false;
+    for (const ref of stage.spec.dependsOn) {
+      const target = job.stages[ref.stage]!;
+      if (ref.member !== undefined) {
+        const member = job.sheets[target.first + ref.member - 1]!;
+        if (!satisfied(member)) unmet++;
+        if (unsatisfied(member)) doomed = true;
+      } else {
+        if (target.satisfied < target.size) unmet++;
+        for (let i = target.first; i < target.first + target.size; i++) if (unsatisfied(job.sheets[i]!)) doomed = true;
+      }
+    }
+    stage.unmet = unmet;
+    stage.doomed = doomed;
+    if (unmet === 0 && !doomed) release.push(stage);
+  }
+  return release;
 }

@@ -1,154 +1,59 @@
 import type { Subscription } from 'rxjs';
-import type { Actor } from 'xstate';
-import type { AttemptAbort } from '../../actors/attempt-abort.js';
-import type { Instrument } from '../../actors/instruments/instrument.js';
-import type { sheetMachine } from '../../machines/sheet.js';
-import { SHEET_STATES, type FailureReason, type SheetState } from '../../machines/types.js';
+import type { AttemptOutcome, Instrument } from '../../actors/instruments/instrument.js';
+import { modelKey } from '../../machines/model-key.js';
+import { SHEET_STATES, type JobOutcome, type JobRunState, type SheetState } from '../../machines/types.js';
+import type { Score } from '../../score/types.js';
 import type { StateCounts } from '../events.js';
-import { modelKey, type JobRunState, type JobView, type ReadyQueueView } from '../dispatch/plan-dispatch.js';
-import type { Checkpointer } from '../durability/checkpoint.js';
-import type { Score, StageSpec } from '../../score/types.js';
-import type { AttemptRow } from '../../store/types.js';
-
-export type SheetActor = Actor<typeof sheetMachine>;
-
-/** One attempt in flight: the musician's handle, owned by the conductor. */
-export interface LiveAttempt {
-  readonly abort: AttemptAbort;
-  readonly instrument: string;
-  readonly model: string | undefined;
-  /** The attempt number its `sheet.dispatched` event announced. */
-  readonly number: number;
-  /** Conductor clock (ms) of the dispatch decision. */
-  readonly dispatchedAt: number;
-  timeout: Subscription | undefined;
-  /** Why the conductor aborted it, if it did. */
-  abortReason: 'timeout' | 'cancelled' | 'shutdown' | undefined;
-  /** Its checkpoint row, when the job has a store. */
-  row: AttemptRow | undefined;
-  /** The one attempt a half-open circuit let through: only its verdict may close or reopen it. */
-  probe?: boolean;
-}
+import type { JobCheckpoint } from './job-checkpoint.js';
+import type { LiveAttempt } from './live-attempt.js';
+import { Backlog, ReadyQueue } from './ready-queue.js';
+import { SheetRecord } from './sheet-record.js';
+import { StageRuntime } from './stage.js';
 
 /**
- * A sheet as the conductor keeps it. Sheets that are active (ready … fermata) have a live
- * actor and `state` mirrors its snapshot; pending and terminal sheets are just this record,
- * which keeps a 100,000-sheet job from holding 100,000 idle actors.
+ * One registered job: its sheets and stages, the counts of its sheets per state, its ready
+ * queues and backlog, its spending and pauses. It owns this state: the conductor's parts
+ * change it through these methods, which keep counts, queues and the checkpoint's marks in
+ * step. It is also the planner's `JobView`.
  */
-export class SheetRecord {
-  state: SheetState = 'pending';
-  /** The state the checkpoint last holds for it: a change appends a sheet event. */
-  storedState: SheetState = 'pending';
-  actor: SheetActor | undefined = undefined;
-  attempt: LiveAttempt | undefined = undefined;
-  /** Retry or rate-limit timer. */
-  timer: Subscription | undefined = undefined;
-  /** Values kept once the actor is gone. */
-  attempts = 0;
-  dispatches = 0;
-  instrumentIndex = 0;
-  lastError: string | null = null;
-  reason: FailureReason | null = null;
-  skippedByDecision = false;
-  firstDispatchAt: number | undefined = undefined;
-  endedAt: number | undefined = undefined;
-  costUsd = 0;
-  /** Share of validations passed by the last successful attempt. */
-  passRate = 1;
-  /** Validations the last attempt failed; a completion attempt is told about them. */
-  failedValidations: string[] = [];
-  /** What dependents see of this sheet once it completed. */
-  outputFile: string | undefined = undefined;
-  output: unknown = undefined;
-
-  constructor(
-    readonly id: string,
-    readonly index: number,
-    readonly stage: StageRuntime,
-    /** 1-based member number within a fan-out; 1 for a single sheet. */
-    readonly member: number,
-  ) {}
-}
-
-/** Dependency bookkeeping for one entry of `sheets:` (all its fan-out members share it). */
-export class StageRuntime {
-  /** Dependency refs not yet satisfied; the members are released when it reaches 0. */
-  unmet: number;
-  /** Members completed (or skipped by decision). */
-  satisfied = 0;
-  /** A dependency ended unsatisfied: every member is (or will be) skipped or failed. */
-  doomed = false;
-  /** Stages that depend on every member of this one. */
-  readonly dependents: StageRuntime[] = [];
-  /** Stages that depend on one member of this one, by member number. */
-  memberDependents: Map<number, StageRuntime[]> | undefined = undefined;
-
-  constructor(
-    readonly spec: StageSpec,
-    readonly first: number,
-    readonly size: number,
-  ) {
-    this.unmet = spec.dependsOn.length;
-  }
-
-  dependentsOfMember(member: number): readonly StageRuntime[] {
-    return this.memberDependents?.get(member) ?? [];
-  }
-}
-
-/** Ready sheets of one job for one (instrument, model). */
-export class ReadyQueue implements ReadyQueueView {
-  readonly sheets = new Set<number>();
-  constructor(
-    readonly instrument: string,
-    readonly model: string | undefined,
-  ) {}
-}
-
-/**
- * Members of released stages that wait for room in one ready queue. Ready sheets are live
- * actors; a stage of 100,000 independent sheets would otherwise create 100,000 actors at
- * once. The backlog admits them in release order as the queue drains (see `readyWindow`).
- */
-export class Backlog {
-  readonly entries: Array<{ stage: StageRuntime; next: number }> = [];
-  head = 0;
-  constructor(
-    readonly instrument: string,
-    readonly model: string | undefined,
-  ) {}
-}
-
-/**
- * How a job settled: ended (`completed`, `failed`, `cancelled`), or stopped with work left —
- * `held` by fermatas, `paused` by its budget, `interrupted` by a shutdown.
- */
-export type JobOutcome = 'completed' | 'failed' | 'cancelled' | 'held' | 'paused' | 'interrupted';
-
-export class Job implements JobView {
+export class Job {
   state: JobRunState = 'running';
   readonly pauseReasons = new Set<string>();
   readonly sheets: SheetRecord[] = [];
   readonly stages: StageRuntime[] = [];
   readonly byId = new Map<string, SheetRecord>();
   readonly counts: StateCounts = Object.fromEntries(SHEET_STATES.map((s) => [s, 0])) as StateCounts;
+  /** This job's sheets that are dispatched or running (their slots are held). */
   inFlight = 0;
   /** Sheets skipped by a fermata decision: they count as done for the job's success. */
   decisionSkips = 0;
+  /** Ready sheets by `modelKey` of their current instrument. */
   readonly readyQueues = new Map<string, ReadyQueue>();
   /** Released sheets still `pending` until their ready queue has room, by queue key. */
   readonly backlog = new Map<string, Backlog>();
+  /** Sheets in `waiting`, to lift them when their instrument's rate limit ends. */
+  readonly waiting = new Set<SheetRecord>();
   readonly instrumentCaps = new Map<string, number>();
   readonly modelCaps = new Map<string, number>();
+  /** The instruments its score names (what its checkpoint records of the gates). */
+  readonly instrumentNames: ReadonlySet<string>;
   readonly startedAt: number;
   endedAt: number | undefined = undefined;
   outcome: JobOutcome | undefined = undefined;
-  /** Writes this job's changes to its store, when it has one. */
-  checkpoint: Checkpointer | undefined = undefined;
+  /** Its checkpoint, when it has a store. */
+  checkpoint: JobCheckpoint | undefined = undefined;
   /** Set when the checkpoint could not be written: the job stops acting until resumed. */
   checkpointError: string | undefined = undefined;
+  /** What every attempt of this job cost so far. */
+  spentUsd = 0;
+  /** The job's budget; starts as the score's `budget_usd`, may be raised while it runs. */
+  budgetUsd: number | undefined;
+  /** Last time a sheet of this job was dispatched (for pacing). */
+  lastDispatchAt: number | undefined = undefined;
+  /** Wakes the conductor when the pacing gap has passed and sheets are waiting for it. */
+  pacingTimer: Subscription | undefined = undefined;
   /** Resolvers of `waitForCompletion` calls, settled when the job ends or is held. */
-  waiters: Array<(outcome: JobOutcome) => void> = [];
+  private waiters: Array<(outcome: JobOutcome) => void> = [];
 
   constructor(
     readonly jobId: string,
@@ -158,12 +63,11 @@ export class Job implements JobView {
   ) {
     this.startedAt = now;
     this.budgetUsd = score.budgetUsd;
+    this.instrumentNames = new Set(Object.keys(score.instruments));
     for (const [name, spec] of Object.entries(score.instruments)) {
       if (spec.concurrency !== undefined) this.instrumentCaps.set(name, spec.concurrency);
       for (const [model, modelSpec] of Object.entries(spec.models)) {
-        if (modelSpec.concurrency !== undefined) {
-          this.modelCaps.set(modelKey(name, model), modelSpec.concurrency);
-        }
+        if (modelSpec.concurrency !== undefined) this.modelCaps.set(modelKey(name, model), modelSpec.concurrency);
       }
     }
     this.buildSheets();
@@ -177,20 +81,16 @@ export class Job implements JobView {
     return this.score.pacingMs;
   }
 
-  /** Sheets in `waiting`, to lift them when their instrument's rate limit ends. */
-  readonly waiting = new Set<SheetRecord>();
-  /** What every attempt of this job cost so far. */
-  spentUsd = 0;
-  /** The job's budget; starts as the score's `budget_usd`, may be raised while it runs. */
-  budgetUsd: number | undefined;
-  /** Last time a sheet of this job was dispatched (for pacing). */
-  lastDispatchAt: number | undefined = undefined;
-  /** Wakes the conductor when the pacing gap has passed and sheets are waiting for it. */
-  pacingTimer: Subscription | undefined = undefined;
-
-  get queues(): Iterable<ReadyQueueView> {
+  get queues(): Iterable<ReadyQueue> {
     return this.readyQueues.values();
   }
+
+  /** It has ended: every sheet is terminal, or it was cancelled. */
+  get ended(): boolean {
+    return this.state === 'cancelled' || this.state === 'completed' || this.state === 'failed';
+  }
+
+  // ── sheets ──────────────────────────────────────────────────────────────
 
   /** The instrument a sheet uses at its current place in the fallback chain. */
   instrumentOf(record: SheetRecord): { name: string; model: string | undefined } {
@@ -206,20 +106,70 @@ export class Job implements JobView {
     return { name: chain[index - 1] ?? primary, model: undefined };
   }
 
-  queueFor(instrument: string, model: string | undefined): ReadyQueue {
-    const key = modelKey(instrument, model);
-    let queue = this.readyQueues.get(key);
-    if (queue === undefined) {
-      queue = new ReadyQueue(instrument, model);
-      this.readyQueues.set(key, queue);
-    }
-    return queue;
-  }
-
-  /** Moves the count of one sheet from one state to another. */
-  recount(from: SheetState, to: SheetState): void {
+  /** Moves a sheet to another state: the counts and the `waiting` set follow. */
+  move(record: SheetRecord, to: SheetState): void {
+    const from = record.state;
+    if (from === to) return;
     this.counts[from]--;
     this.counts[to]++;
+    record.state = to;
+    if (from === 'waiting') this.waiting.delete(record);
+    else if (to === 'waiting') this.waiting.add(record);
+    this.checkpoint?.sheetChanged(record);
+  }
+
+  /** Puts a ready sheet in the queue of its current instrument. */
+  enqueue(record: SheetRecord): void {
+    const { name, model } = this.instrumentOf(record);
+    const key = modelKey(name, model);
+    let queue = this.readyQueues.get(key);
+    if (queue === undefined) {
+      queue = new ReadyQueue(name, model);
+      this.readyQueues.set(key, queue);
+    }
+    queue.sheets.add(record.index);
+  }
+
+  /** Takes a sheet out of the ready queue of the instrument at `chainIndex` of its chain (its current one by default). */
+  dequeue(record: SheetRecord, chainIndex = record.instrumentIndex): void {
+    const { name, model } = this.instrumentAt(record, chainIndex);
+    this.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
+  }
+
+  /** How many sheets wait in the ready queue of (instrument, model). */
+  readyCount(instrument: string, model: string | undefined): number {
+    return this.readyQueues.get(modelKey(instrument, model))?.sheets.size ?? 0;
+  }
+
+  /** A sheet's state or fields changed: its checkpoint row must be written. */
+  sheetChanged(record: SheetRecord): void {
+    this.checkpoint?.sheetChanged(record);
+  }
+
+  /** A planned sheet was dispatched: it leaves its ready queue and holds a slot until its attempt is released. */
+  dispatched(record: SheetRecord, attempt: LiveAttempt, now: number): void {
+    this.dequeue(record);
+    record.firstDispatchAt ??= now;
+    record.attempt = attempt;
+    this.lastDispatchAt = now;
+    this.inFlight++;
+  }
+
+  /** The musician of an attempt has ended: its slot is free. */
+  released(): void {
+    this.inFlight--;
+  }
+
+  /** A judged attempt ended: its cost counts for the sheet and the job. */
+  attemptJudged(record: SheetRecord, outcome: AttemptOutcome, costUsd: number, passRate: number | undefined): void {
+    record.attemptJudged(outcome, costUsd, passRate);
+    this.spentUsd += costUsd;
+  }
+
+  /** A sheet ended by a decision to skip it: it counts as done. */
+  skippedByDecision(record: SheetRecord): void {
+    record.skippedByDecision = true;
+    this.decisionSkips++;
   }
 
   get terminalCount(): number {
@@ -231,6 +181,92 @@ export class Job implements JobView {
   get activeCount(): number {
     const c = this.counts;
     return c.ready + c.dispatched + c.running + c.waiting + c.retry + c.completion;
+  }
+
+  /** The backlog of one ready queue, created on first use. */
+  backlogOf(instrument: string, model: string | undefined): Backlog {
+    const key = modelKey(instrument, model);
+    let backlog = this.backlog.get(key);
+    if (backlog === undefined) {
+      backlog = new Backlog(instrument, model);
+      this.backlog.set(key, backlog);
+    }
+    return backlog;
+  }
+
+  // ── the job ─────────────────────────────────────────────────────────────
+
+  /** Adds a pause reason; true when the job stopped running because of it. */
+  pause(reason: string): boolean {
+    this.pauseReasons.add(reason);
+    this.checkpoint?.jobChanged();
+    if (this.state !== 'running') return false;
+    this.state = 'paused';
+    return true;
+  }
+
+  /** Lifts a pause reason; true when the job runs again (no reason left). */
+  unpause(reason: string): boolean {
+    this.pauseReasons.delete(reason);
+    this.checkpoint?.jobChanged();
+    if (this.state !== 'paused' || this.pauseReasons.size > 0) return false;
+    this.state = 'running';
+    return true;
+  }
+
+  /** A job that stopped held or paused may move again; true when it had. */
+  reopen(): boolean {
+    if (this.outcome !== 'paused' && this.outcome !== 'held') return false;
+    this.outcome = undefined;
+    return true;
+  }
+
+  setBudget(budgetUsd: number | undefined): void {
+    this.budgetUsd = budgetUsd;
+    this.checkpoint?.jobChanged();
+  }
+
+  /** It spent its budget (and is not already paused for it). */
+  get budgetSpent(): boolean {
+    return this.budgetUsd !== undefined && this.spentUsd >= this.budgetUsd && !this.pauseReasons.has('budget');
+  }
+
+  /** Stops everything: nothing is ready or backlogged any more. False when it had ended already. */
+  cancel(): boolean {
+    if (this.ended) return false;
+    this.state = 'cancelled';
+    this.checkpoint?.jobChanged();
+    this.readyQueues.clear();
+    this.backlog.clear();
+    return true;
+  }
+
+  /** Its checkpoint could not be written: it pauses, and acts no more until resumed. */
+  checkpointFailed(message: string): void {
+    this.checkpointError = message;
+    this.pauseReasons.add('checkpoint');
+    this.state = 'paused';
+  }
+
+  /** Every sheet is terminal: the job ended so. */
+  finish(state: 'completed' | 'failed' | 'cancelled', at: number): void {
+    this.state = state;
+    this.endedAt = at;
+  }
+
+  /** Calls `settled` with the job's outcome when it settles: at once when it has, else at the moment it does. */
+  whenSettled(settled: (outcome: JobOutcome) => void): void {
+    if (this.outcome !== undefined) settled(this.outcome);
+    else this.waiters.push(settled);
+  }
+
+  /** It settled (ended, held or paused, or stopped by a shutdown): waiters hear how. */
+  settle(outcome: JobOutcome): void {
+    this.checkpoint?.jobChanged();
+    this.outcome = outcome;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve(outcome);
   }
 
   private buildSheets(): void {

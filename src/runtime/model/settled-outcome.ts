@@ -1,4 +1,5 @@
-import type { Job, JobOutcome } from './job.js';
+import type { JobOutcome } from '../../machines/types.js';
+import type { Job } from './job.js';
 
 /**
  * Whether a job has settled, and how: ended (every sheet terminal, no musician left), or

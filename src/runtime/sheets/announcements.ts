@@ -1,6 +1,7 @@
 import type { SheetContext } from '../../machines/sheet.js';
 import type { BatonEvent } from '../events.js';
-import type { Job, SheetRecord } from '../model/job.js';
+import type { Job } from '../model/job.js';
+import type { SheetRecord } from '../model/sheet-record.js';
 
 /** The bus event for a sheet that just reached a terminal state. */
 export function endEvent(job: Job, record: SheetRecord, at: number): BatonEvent | undefined {

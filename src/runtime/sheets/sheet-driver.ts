@@ -1,21 +1,25 @@
 import type { Subscription } from 'rxjs';
-import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { Inspector } from '../../actors/inspector.js';
+import { resumeSheetActor, startSheetActor } from '../../actors/sheet-actor.js';
+import { modelKey } from '../../machines/model-key.js';
+import type { SheetContext, SheetInput } from '../../machines/sheet.js';
 import type { SheetEvent } from '../../machines/sheet-events.js';
-import { sheetMachine, type SheetContext, type SheetInput } from '../../machines/sheet.js';
 import type { SheetState } from '../../machines/types.js';
-import { endEvent, stateEvent } from './announcements.js';
 import type { Clock } from '../clock.js';
-import { doomedBy, doomedStage, satisfy, sheetInput } from '../model/dependencies.js';
 import type { EventBus } from '../event-bus.js';
-import { Backlog, type Job, type JobOutcome, type SheetRecord, type StageRuntime } from '../model/job.js';
+import { doomedBy, doomedStage, satisfy, sheetInput } from '../model/dependencies.js';
+import type { Job } from '../model/job.js';
+import type { Backlog } from '../model/ready-queue.js';
 import { settledOutcome } from '../model/settled-outcome.js';
-import { modelKey } from '../dispatch/plan-dispatch.js';
+import type { SheetRecord } from '../model/sheet-record.js';
+import type { StageRuntime } from '../model/stage.js';
+import { endEvent, stateEvent } from './announcements.js';
 
 /** What the driver needs from the conductor that owns it. */
 export interface SheetDriverHost {
   readonly clock: Clock;
   readonly bus: EventBus;
-  readonly inspect: Observer<InspectionEvent> | ((event: InspectionEvent) => void) | undefined;
+  readonly inspect: Inspector | undefined;
   /** Enqueues a timer firing in the conductor's inbox. */
   post(event: TimerFiring): void;
   /** Something became dispatchable: plan again at the end of the turn. */
@@ -25,8 +29,8 @@ export interface SheetDriverHost {
    * `ConductorOptions.readyWindow`. Unset: {@link defaultReadyWindow} of the job's concurrency.
    */
   readonly readyWindow: number | undefined;
-  /** The instrument's circuit is open: ready sheets with a fallback should move on. */
-  circuitOpen(instrument: string): boolean;
+  /** Why ready sheets of the instrument that have a fallback should move on to it now, if they should. */
+  unavailable(instrument: string): string | undefined;
 }
 
 export interface TimerFiring {
@@ -59,27 +63,18 @@ export class SheetDriver {
     record.actor.send(event);
     const snapshot = record.actor.getSnapshot();
     const after = snapshot.value as SheetState;
-    const context = snapshot.context;
-    record.attempts = context.attempts;
-    record.dispatches = context.dispatches;
-    record.lastError = context.lastError;
-    record.reason = context.reason;
     const fromIndex = record.instrumentIndex;
-    record.instrumentIndex = context.instrumentIndex;
-    job.checkpoint?.sheetChanged(record);
+    record.mirror(snapshot.context);
+    job.sheetChanged(record);
     if (after === before) {
-      // Still ready, but on the next instrument of its chain (its own circuit opened).
+      // Still ready, but on the next instrument of its chain (its own was unavailable).
       if (fromIndex !== record.instrumentIndex && (after === 'ready' || after === 'completion')) {
-        const from = job.instrumentAt(record, fromIndex);
-        job.readyQueues.get(modelKey(from.name, from.model))?.sheets.delete(record.index);
+        job.dequeue(record, fromIndex);
         this.entered(job, record, before, fromIndex);
       }
       return;
     }
-    record.state = after;
-    job.recount(before, after);
-    if (before === 'waiting') job.waiting.delete(record);
-    else if (after === 'waiting') job.waiting.add(record);
+    job.move(record, after);
     this.entered(job, record, before, fromIndex);
   }
 
@@ -89,12 +84,14 @@ export class SheetDriver {
       case 'ready':
       case 'completion': {
         if (job.state === 'cancelled') return;
-        const { name, model } = job.instrumentOf(record);
-        job.queueFor(name, model).sheets.add(record.index);
+        job.enqueue(record);
         this.host.wake();
-        if (context.instrumentIndex < context.fallbacks && this.host.circuitOpen(name)) {
-          this.send(job, record, { type: 'UNAVAILABLE', error: `the circuit of instrument "${name}" is open` });
-          return;
+        if (context.instrumentIndex < context.fallbacks) {
+          const error = this.host.unavailable(job.instrumentOf(record).name);
+          if (error !== undefined) {
+            this.send(job, record, { type: 'UNAVAILABLE', error });
+            return;
+          }
         }
         break;
       }
@@ -112,8 +109,7 @@ export class SheetDriver {
       case 'failed':
       case 'skipped':
       case 'cancelled':
-        record.skippedByDecision = context.skipCause === 'decision';
-        if (record.skippedByDecision) job.decisionSkips++;
+        if (context.skipCause === 'decision') job.skippedByDecision(record);
         this.ended(job, record, before);
         return;
       default:
@@ -127,24 +123,17 @@ export class SheetDriver {
   }
 
   private schedule(job: Job, record: SheetRecord, delayMs: number, event: SheetEvent): void {
-    record.timer?.unsubscribe();
     const timer: Subscription = this.host.clock.schedule(
       () => this.host.post({ kind: 'timer', job, record, timer, event }),
       Math.max(0, delayMs),
     );
-    record.timer = timer;
+    record.setTimer(timer);
   }
 
   /** A sheet reached a terminal state: drop its actor, then release or doom its dependents. */
   private ended(job: Job, record: SheetRecord, before: SheetState): void {
-    record.actor = undefined;
-    record.timer?.unsubscribe();
-    record.timer = undefined;
-    record.endedAt = this.host.clock.now();
-    if (before === 'ready' || before === 'completion') {
-      const { name, model } = job.instrumentOf(record);
-      job.readyQueues.get(modelKey(name, model))?.sheets.delete(record.index);
-    }
+    record.ended(this.host.clock.now());
+    if (before === 'ready' || before === 'completion') job.dequeue(record);
     this.announceEnd(job, record);
     if (record.state === 'completed' || record.skippedByDecision) {
       for (const stage of satisfy(record)) this.release(job, stage);
@@ -156,14 +145,9 @@ export class SheetDriver {
 
   /** Pending sheets have no actor yet: they end by a failed dependency or a cancel. */
   private endWithoutActor(job: Job, record: SheetRecord, state: 'skipped' | 'failed' | 'cancelled'): void {
-    job.recount(record.state, state);
-    record.state = state;
-    record.endedAt = this.host.clock.now();
-    job.checkpoint?.sheetChanged(record);
-    if (state !== 'cancelled') {
-      record.reason = 'dependency';
-      if (state === 'failed') record.lastError = 'a dependency did not complete';
-    }
+    job.move(record, state);
+    record.ended(this.host.clock.now());
+    if (state !== 'cancelled') record.endedByDependency(state === 'failed');
     this.announceEnd(job, record);
   }
 
@@ -173,9 +157,8 @@ export class SheetDriver {
     if (event !== undefined) this.host.bus.emit(event);
   }
 
-  /** A circuit opened: ready sheets of that instrument that have a fallback move on to it. */
-  moveOff(jobs: Iterable<Job>, instrument: string): void {
-    const error = `the circuit of instrument "${instrument}" is open`;
+  /** An instrument became unavailable: ready sheets of it that have a fallback move on to it. */
+  moveOff(jobs: Iterable<Job>, instrument: string, error: string): void {
     for (const job of jobs) {
       for (const queue of [...job.readyQueues.values()]) {
         if (queue.instrument !== instrument) continue;
@@ -197,19 +180,9 @@ export class SheetDriver {
 
   /** Brings a checkpointed sheet back as a live actor, in `state`, from its stored context. */
   revive(job: Job, record: SheetRecord, state: SheetState, context: SheetContext): void {
-    record.actor = createActor(sheetMachine, {
-      snapshot: sheetMachine.resolveState({ value: state, context }),
-      // Ignored when a snapshot is given, but the machine's type asks for it.
-      input: context,
-      id: `${job.jobId}/${record.id}`,
-      ...(this.host.inspect ? { inspect: this.host.inspect } : {}),
-    });
-    record.actor.start();
+    record.actor = resumeSheetActor(`${job.jobId}/${record.id}`, state, context, this.host.inspect);
     record.instrumentIndex = context.instrumentIndex;
-    job.recount(record.state, state);
-    record.state = state;
-    if (state === 'waiting') job.waiting.add(record);
-    job.checkpoint?.sheetChanged(record);
+    job.move(record, state);
     this.entered(job, record, 'pending', record.instrumentIndex);
   }
 
@@ -224,31 +197,24 @@ export class SheetDriver {
    */
   release(job: Job, stage: StageRuntime): void {
     if (job.state === 'cancelled') return;
-    const spec = stage.spec;
-    const key = modelKey(spec.instrument, spec.model);
-    let backlog = job.backlog.get(key);
-    if (backlog === undefined) {
-      backlog = new Backlog(spec.instrument, spec.model);
-      job.backlog.set(key, backlog);
-    }
+    const backlog = job.backlogOf(stage.spec.instrument, stage.spec.model);
     backlog.entries.push({ stage, next: stage.first });
-    this.admitFrom(job, key, backlog);
+    this.admitFrom(job, backlog);
   }
 
   /** Admits backlogged sheets of a job into every ready queue that has room again. */
   admit(job: Job): void {
-    for (const [key, backlog] of job.backlog) this.admitFrom(job, key, backlog);
+    for (const backlog of job.backlog.values()) this.admitFrom(job, backlog);
     if (job.backlog.size === 0) this.checkJob(job);
   }
 
-  private admitFrom(job: Job, key: string, backlog: Backlog): void {
+  private admitFrom(job: Job, backlog: Backlog): void {
     if (job.state === 'cancelled') {
       job.backlog.clear();
       return;
     }
-    const queue = job.queueFor(backlog.instrument, backlog.model);
-    let room = (this.host.readyWindow ?? defaultReadyWindow(job.concurrency)) - queue.sheets.size;
-    while (room > 0 && backlog.head < backlog.entries.length) {
+    let room = (this.host.readyWindow ?? defaultReadyWindow(job.concurrency)) - job.readyCount(backlog.instrument, backlog.model);
+    while (room > 0 && !backlog.drained) {
       const entry = backlog.entries[backlog.head]!;
       const end = entry.stage.first + entry.stage.size;
       let input: SheetInput | undefined;
@@ -256,18 +222,13 @@ export class SheetDriver {
         const record = job.sheets[entry.next++]!;
         if (record.state !== 'pending') continue;
         input ??= sheetInput(job, entry.stage);
-        record.actor = createActor(sheetMachine, {
-          input,
-          id: `${job.jobId}/${record.id}`,
-          ...(this.host.inspect ? { inspect: this.host.inspect } : {}),
-        });
-        record.actor.start();
+        record.actor = startSheetActor(`${job.jobId}/${record.id}`, input, this.host.inspect);
         this.send(job, record, { type: 'DEPS_MET' });
         room--;
       }
       if (entry.next >= end) backlog.head++;
     }
-    if (backlog.head === backlog.entries.length) job.backlog.delete(key);
+    if (backlog.drained) job.backlog.delete(modelKey(backlog.instrument, backlog.model));
   }
 
   checkJob(job: Job): void {
@@ -275,28 +236,20 @@ export class SheetDriver {
     const outcome = settledOutcome(job);
     if (outcome === undefined || outcome === job.outcome) return;
     const at = this.host.clock.now();
+    const { bus } = this.host;
     if (outcome === 'held') {
-      if (this.host.bus.observed) {
+      if (bus.observed) {
         const fermatas = job.sheets.filter((s) => s.state === 'fermata').map((s) => s.id);
-        this.host.bus.emit({ type: 'job.held', jobId: job.jobId, fermatas, at });
+        bus.emit({ type: 'job.held', jobId: job.jobId, fermatas, at });
       }
     } else if (outcome === 'completed' || outcome === 'failed' || outcome === 'cancelled') {
-      job.state = outcome;
-      job.endedAt = at;
-      if (this.host.bus.observed && outcome === 'completed') this.host.bus.emit({ type: 'job.completed', jobId: job.jobId, at });
-      if (this.host.bus.observed && outcome === 'failed') {
-        this.host.bus.emit({ type: 'job.failed', jobId: job.jobId, failed: job.counts.failed, skipped: job.counts.skipped, at });
+      job.finish(outcome, at);
+      if (bus.observed && outcome === 'completed') bus.emit({ type: 'job.completed', jobId: job.jobId, at });
+      if (bus.observed && outcome === 'failed') {
+        bus.emit({ type: 'job.failed', jobId: job.jobId, failed: job.counts.failed, skipped: job.counts.skipped, at });
       }
     }
-    this.settle(job, outcome);
-  }
-
-  settle(job: Job, outcome: JobOutcome): void {
-    job.checkpoint?.jobChanged();
-    job.outcome = outcome;
-    const waiters = job.waiters;
-    job.waiters = [];
-    for (const resolve of waiters) resolve(outcome);
+    job.settle(outcome);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { AttemptOutcome, Instrument } from '../../../actors/instruments/instrument.js';
 import { perform } from '../../../actors/musician.js';
-import type { Launch, MusicianReport } from '../in-flight.js';
+import type { Launch, MusicianReport } from '../launch.js';
 import type { Clock } from '../../clock.js';
 import type { StartFailure, StartFailureInfo } from './dispatch-buffer.js';
 import type { BufferRegistryHost } from './registry.js';

@@ -2,7 +2,8 @@ import type { Clock } from '../../clock.js';
 import { DispatchBuffer, type StartFailure, type StartFailureInfo } from './dispatch-buffer.js';
 import type { EventBus } from '../../event-bus.js';
 import type { Job } from '../../model/job.js';
-import { modelKey, type DispatchPlan } from '../../dispatch/plan-dispatch.js';
+import { modelKey } from '../../../machines/model-key.js';
+import type { DispatchPlan } from '../../dispatch/plan-dispatch.js';
 import type { BufferSpec } from '../../../score/types.js';
 
 export interface BufferRegistryHost<T> {

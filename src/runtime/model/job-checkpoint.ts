@@ -1,0 +1,105 @@
+import type { AttemptOutcome } from '../../actors/instruments/instrument.js';
+import type { AttemptRow, CheckpointStore } from '../../store/types.js';
+import type { LiveAttempt } from './live-attempt.js';
+import type { SheetRecord } from './sheet-record.js';
+
+/**
+ * A job's checkpoint as the model keeps it: the store it goes to, and what changed since it
+ * was last written (the conductor writes it in one transaction per turn, before it acts;
+ * see `durability/checkpoint.ts`). Jobs without a store have none and track nothing.
+ */
+export class JobCheckpoint {
+  readonly sheets = new Set<SheetRecord>();
+  readonly attempts = new Set<AttemptRow>();
+  /** The job row itself (state, pauses, outcome, gate state) must be written. */
+  job = true;
+
+  constructor(
+    readonly store: CheckpointStore,
+    /** When the checkpoint was first made (kept across resumes). */
+    readonly createdAt: number,
+  ) {}
+
+  get pending(): boolean {
+    return this.job || this.sheets.size > 0 || this.attempts.size > 0;
+  }
+
+  sheetChanged(record: SheetRecord): void {
+    this.sheets.add(record);
+  }
+
+  jobChanged(): void {
+    this.job = true;
+  }
+
+  /** Everything, as when a job is first registered. */
+  allChanged(sheets: Iterable<SheetRecord>): void {
+    for (const record of sheets) this.sheets.add(record);
+    this.job = true;
+  }
+
+  /** The row of an attempt just dispatched. */
+  attemptStarted(record: SheetRecord, attempt: LiveAttempt, now: number): AttemptRow {
+    const row: AttemptRow = {
+      sheetId: record.id,
+      number: record.dispatches,
+      mode: record.actor?.getSnapshot().context.mode ?? 'normal',
+      instrument: attempt.instrument,
+      model: attempt.model ?? null,
+      startedAt: now,
+      endedAt: null,
+      status: 'running',
+      exitCode: null,
+      signal: null,
+      error: null,
+      reason: null,
+      costUsd: null,
+      stdoutFile: null,
+      stderrFile: null,
+      pid: null,
+      pidStart: null,
+    };
+    this.attempts.add(row);
+    return row;
+  }
+
+  attemptProcess(row: AttemptRow, pid: number, pidStart: string | null): void {
+    row.pid = pid;
+    row.pidStart = pidStart;
+    this.attempts.add(row);
+  }
+
+  /** `rateLimited`: the conductor judged it so (a function's own report, or a command's output matching `rate_limit`). */
+  attemptFinished(row: AttemptRow, outcome: AttemptOutcome, record: SheetRecord, now: number, costUsd: number, rateLimited: boolean): void {
+    row.endedAt = now;
+    row.status = outcome.status === 'success' ? 'success' : rateLimited ? 'rate_limited' : 'failure';
+    row.exitCode = outcome.exitCode ?? null;
+    row.signal = outcome.signal ?? null;
+    row.error = outcome.status === 'success' ? null : (record.lastError ?? outcome.error ?? null);
+    row.reason = outcome.status === 'success' ? null : record.reason;
+    row.costUsd = costUsd > 0 || outcome.costUsd !== undefined ? costUsd : null;
+    row.stdoutFile = outcome.stdoutFile ?? null;
+    row.stderrFile = outcome.stderrFile ?? null;
+    if (outcome.validation !== undefined) {
+      const { passed, total, failed } = outcome.validation;
+      row.validation = { passed, total, failed };
+    }
+    this.attempts.add(row);
+  }
+
+  /** An attempt that was running when its conductor died: it ended without a result. */
+  attemptInterrupted(row: AttemptRow, now: number): void {
+    row.endedAt = now;
+    row.status = 'failure';
+    row.error = 'interrupted: the conductor stopped before the attempt ended';
+    row.reason = 'crashed';
+    this.attempts.add(row);
+  }
+
+  /** What was written is no longer pending. */
+  written(): void {
+    this.sheets.clear();
+    this.attempts.clear();
+    this.job = false;
+  }
+}
