@@ -1,26 +1,31 @@
 #!/usr/bin/env node
-// Regenerates the sheet lifecycle diagram in README.md from the built sheet machine
-// (run `npm run build` first). test/inspection/readme-diagram.test.ts fails when it is stale.
+// Regenerates the machine diagrams in README.md and docs/architecture.md from the built
+// machines (run `npm run build` first): every `<!-- machine:NAME:start -->` …
+// `<!-- machine:NAME:end -->` block. test/inspection/readme-diagram.test.ts fails when one is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { machineMermaid, sheetMachine } from '../dist/index.js';
+import { batchMachine, breakerMachine, conductorMachine, machineMermaid, sheetMachine } from '../dist/index.js';
 
-const START = '<!-- sheet-lifecycle:start -->';
-const END = '<!-- sheet-lifecycle:end -->';
-const readme = fileURLToPath(new URL('../README.md', import.meta.url));
+const MACHINES = { sheet: sheetMachine, conductor: conductorMachine, breaker: breakerMachine, batch: batchMachine };
+const FILES = ['../README.md', '../docs/architecture.md'];
+const BLOCK = /<!-- machine:([a-z]+):start -->\n[\s\S]*?<!-- machine:\1:end -->/g;
 
-const text = readFileSync(readme, 'utf8');
-const start = text.indexOf(START);
-const end = text.indexOf(END);
-if (start < 0 || end < start) {
-  process.stderr.write(`diagrams: README.md has no ${START} … ${END} block\n`);
-  process.exit(2);
+let stale = false;
+for (const relative of FILES) {
+  const file = fileURLToPath(new URL(relative, import.meta.url));
+  const text = readFileSync(file, 'utf8');
+  const next = text.replace(BLOCK, (block, name) => {
+    const machine = MACHINES[name];
+    if (machine === undefined) {
+      process.stderr.write(`diagrams: ${relative.slice(3)} names an unknown machine "${name}"\n`);
+      process.exit(2);
+    }
+    return `<!-- machine:${name}:start -->\n\`\`\`mermaid\n${machineMermaid(machine)}\`\`\`\n<!-- machine:${name}:end -->`;
+  });
+  if (next !== text) {
+    writeFileSync(file, next);
+    stale = true;
+    process.stdout.write(`diagrams: ${relative.slice(3)} regenerated\n`);
+  }
 }
-const block = `${START}\n\`\`\`mermaid\n${machineMermaid(sheetMachine)}\`\`\`\n${END}`;
-const next = text.slice(0, start) + block + text.slice(end + END.length);
-if (next === text) {
-  process.stdout.write('diagrams: README.md is up to date\n');
-} else {
-  writeFileSync(readme, next);
-  process.stdout.write('diagrams: README.md sheet lifecycle regenerated\n');
-}
+if (!stale) process.stdout.write('diagrams: up to date\n');

@@ -202,6 +202,7 @@ export {
 export { sheetMachine, type SheetContext, type SheetInput } from './machines/sheet.js';
 export type { SheetEvent } from './machines/sheet-events.js';
 export { conductorMachine, type ConductorMachineEvent } from './machines/conductor.js';
+export { breakerMachine, type BreakerState } from './machines/breaker.js';
 export { backoffDelay } from './machines/backoff.js';
 export {
   SHEET_STATES,

@@ -1,5 +1,6 @@
 import type { AbortSource } from './attempt-abort.js';
 import { RUN_WITH_ABORT_SOURCE, type AbortSourceInstrument, type AttemptOutcome, type AttemptRequest, type Instrument } from './instruments/instrument.js';
+import { errorMessage } from '../util/error-message.js';
 
 /**
  * Plays one attempt on an instrument. Whatever the instrument does (throws synchronously,
@@ -42,6 +43,6 @@ function stale(instrument: Instrument): AttemptOutcome {
 }
 
 function crashed(instrument: Instrument, error: unknown): AttemptOutcome {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return { status: 'failure', error: `instrument "${instrument.name}" crashed: ${message}` };
 }

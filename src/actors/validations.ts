@@ -8,6 +8,7 @@ import { cannotStartMessage, minimalEnv } from './process/env.js';
 import { lastNonEmptyLine } from './process/output-tail.js';
 import { killGroupAndWait } from './process/group.js';
 import { superviseProcess } from './process/supervise.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** A sheet's validation with its templates rendered for one attempt. */
 export type RenderedValidation =
@@ -91,7 +92,7 @@ export async function runValidations(
         ? { passed: false, detail: `not run: ${abortedMessage(signal.reason)}` }
         : await runOne(validation, options);
     } catch (err) {
-      check = { passed: false, detail: `validation error: ${errorText(err)}` };
+      check = { passed: false, detail: `validation error: ${errorMessage(err)}` };
     }
     const result: ValidationResult = { kind: validation.kind, description, passed: check.passed };
     if (check.detail !== undefined) result.detail = check.detail;
@@ -159,7 +160,7 @@ async function fileMatches(path: string, pattern: string, cwd: string): Promise<
   try {
     re = new RegExp(pattern, 'm');
   } catch (err) {
-    return fail(`invalid regular expression /${escapeControls(pattern)}/: ${errorText(err).replace(/^.*: /, '')}`);
+    return fail(`invalid regular expression /${escapeControls(pattern)}/: ${errorMessage(err).replace(/^.*: /, '')}`);
   }
   if (path === '') return fail('empty path');
   const full = resolve(cwd, path);
@@ -221,7 +222,7 @@ function fileErrorText(err: unknown): string {
     case 'ELOOP':
       return 'too many levels of symbolic links';
     default:
-      return errorText(err);
+      return errorMessage(err);
   }
 }
 
@@ -245,7 +246,7 @@ async function commandSucceeds(argv: readonly string[], options: RunValidationsO
     if (!stats.isDirectory()) return fail(`cannot run in "${cwd}": not a folder`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return fail(`cannot run in "${cwd}": ${code === 'ENOENT' ? 'no such folder' : errorText(err)}`);
+    return fail(`cannot run in "${cwd}": ${code === 'ENOENT' ? 'no such folder' : errorMessage(err)}`);
   }
   const signal = options.signal;
   if (signal?.aborted) return fail(`not run: ${abortedMessage(signal.reason)}`);
@@ -261,7 +262,7 @@ async function commandSucceeds(argv: readonly string[], options: RunValidationsO
     });
   } catch (err) {
     // Thrown synchronously for invalid arguments (e.g. a NUL byte).
-    return fail(`cannot start "${program}": ${errorText(err)}`);
+    return fail(`cannot start "${program}": ${errorMessage(err)}`);
   }
   const stdout = collectTail(child.stdout);
   const stderr = collectTail(child.stderr);
@@ -366,6 +367,3 @@ function formatBytes(bytes: number): string {
   return Number.isInteger(mib) ? `${mib} MiB` : `${bytes} bytes`;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

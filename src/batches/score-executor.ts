@@ -6,6 +6,7 @@ import type { AttemptOutcome, AttemptRequest, Instrument } from '../actors/instr
 import { SignalAbortSource } from '../actors/attempt-abort.js';
 import { perform } from '../actors/musician.js';
 import type { BatchExecutor, BatchExecutorContext, ScoreInstrumentExecutor } from './types.js';
+import { errorMessage } from '../util/error-message.js';
 
 export interface ResolvedExecutor<T, R> {
   execute: BatchExecutor<T, R>;
@@ -84,7 +85,7 @@ export function scoreExecutor(spec: ScoreInstrumentExecutor, runId: string): Res
       try {
         printed = JSON.parse(await readFile(stdoutFile, 'utf8'));
       } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
+        const why = errorMessage(error);
         throw new Error(`instrument "${name}" printed no JSON array on stdout (${why}); see ${stdoutFile}`);
       }
       return resultArray(printed, `instrument "${name}" printed`);

@@ -12,6 +12,7 @@ import { defineInspectCommand } from './commands/inspect.js';
 import { defineMachinesCommand } from './commands/machines.js';
 import { defineReportCommand } from './commands/report.js';
 import { defineSimulateCommand } from './commands/simulate.js';
+import { errorMessage } from '../util/error-message.js';
 
 /**
  * Commands defined in their own files: each adds itself to the program. Keeps this file
@@ -81,7 +82,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = benign ? EXIT.ok : EXIT.usage;
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     process.stderr.write(`baton: ${message}\n`);
     if (process.env.BATON_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = EXIT.failed;

@@ -6,6 +6,7 @@ import { attachMetrics, type MetricsAttachment } from '../observe/metrics/attach
 import { PrometheusRecorder } from '../observe/metrics/prometheus.js';
 import { durationMs } from '../score/duration.js';
 import { EXIT } from './exit-codes.js';
+import { errorMessage } from '../util/error-message.js';
 
 const HOST = '127.0.0.1';
 
@@ -98,7 +99,7 @@ async function respond(recorder: PrometheusRecorder, request: IncomingMessage, r
     // Only once the final values are on their way may a lingering server close.
     response.end(request.method === 'HEAD' ? undefined : body, scraped);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`collecting metrics failed: ${message}\n`);
   }
 }
@@ -117,7 +118,7 @@ function listenProblem(error: unknown, port: number): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') return `${HOST}:${port} is already in use`;
   if (code === 'EACCES') return `not allowed to listen on ${HOST}:${port}`;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 /** Commander argument parser for `--metrics-linger`: a duration as in the score (`30s`, `1m`). */

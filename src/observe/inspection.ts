@@ -1,6 +1,9 @@
-import { Observable, Subject, type Observer, type Subscription } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import type { InspectionEvent } from 'xstate';
+import { GuardedObservable, OnceWarning } from '../runtime/guarded-observable.js';
 import { InspectionRecorder, INSPECTION_TYPES, type InspectionRecord, type InspectionType } from './inspection-record.js';
+
+const subscriberThrew = new OnceWarning('an inspection$ subscriber threw; its record was skipped');
 
 export interface InspectionStreamOptions {
   /**
@@ -52,46 +55,11 @@ export function inspectionStream(options: InspectionStreamOptions = {}): Inspect
       const record = recorder.record(event);
       if (record !== undefined) subject.next(record);
     },
-    inspection$: new GuardedObservable<InspectionRecord>((subscriber) => subject.subscribe(subscriber)),
+    inspection$: new GuardedObservable<InspectionRecord>((subscriber) => subject.subscribe(subscriber), subscriberThrew),
     close: () => {
       if (closed) return;
       closed = true;
       subject.complete();
     },
   };
-}
-
-/**
- * Handlers are wrapped before RxJS sees them: RxJS would rethrow a handler's error from a
- * timer and crash the process, while here it only becomes a warning.
- */
-class GuardedObservable<T> extends Observable<T> {
-  override subscribe(observerOrNext?: Partial<Observer<T>> | ((value: T) => void) | null): Subscription {
-    if (typeof observerOrNext === 'function') return super.subscribe(guarded(observerOrNext));
-    if (observerOrNext === null || observerOrNext === undefined) return super.subscribe();
-    const { next, error, complete } = observerOrNext;
-    return super.subscribe({
-      ...(next ? { next: guarded(next.bind(observerOrNext)) } : {}),
-      ...(error ? { error: guarded(error.bind(observerOrNext)) } : {}),
-      ...(complete ? { complete: guarded(complete.bind(observerOrNext)) } : {}),
-    });
-  }
-}
-
-function guarded<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
-  return (...args) => {
-    try {
-      handler(...args);
-    } catch (error) {
-      warnOnce(error);
-    }
-  };
-}
-
-let warned = false;
-function warnOnce(error: unknown): void {
-  if (warned) return;
-  warned = true;
-  const message = error instanceof Error ? error.message : String(error);
-  process.emitWarning(`an inspection$ subscriber threw; its record was skipped: ${message}`, 'BatonWarning');
 }

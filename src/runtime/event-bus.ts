@@ -1,35 +1,8 @@
-import { Observable, Subject, type Observer, type Subscription } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import type { BatonEvent } from './events.js';
+import { GuardedObservable, OnceWarning } from './guarded-observable.js';
 
-/**
- * The stream `events$` hands out. Handlers passed straight to `subscribe` are guarded: if
- * one throws, the error is reported once as a process warning instead of being rethrown
- * by RxJS from a timer (which would crash the process). Handlers at the end of a `pipe`
- * chain follow RxJS's own rules (`config.onUnhandledError`); either way the conductor,
- * which only enqueues, is never affected.
- */
-class GuardedStream<T> extends Observable<T> {
-  override subscribe(observerOrNext?: Partial<Observer<T>> | ((value: T) => void) | null): Subscription {
-    if (typeof observerOrNext === 'function') return super.subscribe(guard(observerOrNext));
-    if (observerOrNext === null || observerOrNext === undefined) return super.subscribe();
-    const { next, error, complete } = observerOrNext;
-    return super.subscribe({
-      ...(next ? { next: guard(next.bind(observerOrNext)) } : {}),
-      ...(error ? { error: guard(error.bind(observerOrNext)) } : {}),
-      ...(complete ? { complete: guard(complete.bind(observerOrNext)) } : {}),
-    });
-  }
-}
-
-function guard<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
-  return (...args) => {
-    try {
-      handler(...args);
-    } catch (error) {
-      reportSubscriberError(error);
-    }
-  };
-}
+const subscriberThrew = new OnceWarning('an events$ subscriber threw; its event was skipped');
 
 /**
  * Fans observer events out to any number of subscribers. Each subscriber gets its own
@@ -44,7 +17,7 @@ export class EventBus {
     return this.subject.observed;
   }
 
-  readonly events$: Observable<BatonEvent> = new GuardedStream<BatonEvent>((subscriber) => {
+  readonly events$: Observable<BatonEvent> = new GuardedObservable<BatonEvent>((subscriber) => {
     let queue: BatonEvent[] = [];
     let scheduled = false;
     let closed = false;
@@ -77,7 +50,7 @@ export class EventBus {
       closed = true;
       inner.unsubscribe();
     };
-  });
+  }, subscriberThrew);
 
   emit(event: BatonEvent): void {
     this.subject.next(event);
@@ -86,12 +59,4 @@ export class EventBus {
   close(): void {
     this.subject.complete();
   }
-}
-
-let warned = false;
-function reportSubscriberError(error: unknown): void {
-  if (warned) return;
-  warned = true;
-  const message = error instanceof Error ? error.message : String(error);
-  process.emitWarning(`an events$ subscriber threw; its event was skipped: ${message}`, 'BatonWarning');
 }

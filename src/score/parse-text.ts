@@ -1,5 +1,6 @@
 import { parseDocument } from 'yaml';
 import { ScoreError } from './errors.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** YAML text as a plain value; a syntax error is a `ScoreError` naming its line and column. */
 export function parseYaml(text: string): unknown {
@@ -50,5 +51,5 @@ function jsonErrorPath(text: string, message: string): string {
 
 /** The first line of an error's message. */
 export function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  return errorMessage(e).split('\n')[0]!;
 }

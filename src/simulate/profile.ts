@@ -8,6 +8,7 @@ import { issuesToProblems } from '../score/issues.js';
 import type { Distribution } from './distribution.js';
 import { ProfileError } from './profile-error.js';
 import { profileSchema, type BehaviourInput, type DistributionInput, type ProfileInput } from './profile-schema.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** How attempts behave at one level of a profile; what is left out comes from the level above. */
 export interface InstrumentBehaviour {
@@ -67,7 +68,7 @@ export async function loadProfile(file: string): Promise<Profile> {
         ? `profile file not found: ${resolved}`
         : code === 'EISDIR'
           ? `${resolved} is a folder, not a profile file`
-          : `cannot read ${resolved}: ${e instanceof Error ? e.message : String(e)}`;
+          : `cannot read ${resolved}: ${errorMessage(e)}`;
     throw new ProfileError([{ path: '<file>', message }]);
   }
   return parseProfile(text, { format: resolved.toLowerCase().endsWith('.json') ? 'json' : 'yaml' });
@@ -147,6 +148,6 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new ProfileError([{ path: '<file>', message: `invalid JSON: ${e instanceof Error ? e.message : String(e)}` }]);
+    throw new ProfileError([{ path: '<file>', message: `invalid JSON: ${errorMessage(e)}` }]);
   }
 }

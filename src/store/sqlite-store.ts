@@ -42,6 +42,7 @@ import type {
   SheetEventRow,
   SheetRow,
 } from './types.js';
+import { errorMessage } from '../util/error-message.js';
 
 /** The checkpoint's file name inside a workspace. */
 export const CHECKPOINT_FILE_NAME = 'baton.db';
@@ -82,9 +83,6 @@ function summariseCheck(report: string): string {
   return problems.length > 1 ? `integrity check: ${first}, and ${problems.length - 1} more problems` : `integrity check: ${first}`;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Turns what SQLite or the file system threw into a `CheckpointError` that names the file
@@ -147,7 +145,7 @@ export class SqliteStore implements CheckpointStore {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
           throw new CheckpointError(
             path,
-            `cannot create ${path} (${describe(error)}); check that its folder exists and is writable`,
+            `cannot create ${path} (${errorMessage(error)}); check that its folder exists and is writable`,
             { cause: error },
           );
         }
@@ -165,7 +163,7 @@ export class SqliteStore implements CheckpointStore {
       if (isCorruption(error)) throw new CheckpointCorruptError(path, error.message, { cause: error });
       throw new CheckpointError(
         path,
-        `cannot open ${path} (${describe(error)}); check that it is a file you can read${readonly ? '' : ' and write'}`,
+        `cannot open ${path} (${errorMessage(error)}); check that it is a file you can read${readonly ? '' : ' and write'}`,
         { cause: error },
       );
     }

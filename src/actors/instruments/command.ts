@@ -10,6 +10,7 @@ import { errorInfo, type ErrorInfo } from '../spawner/protocol.js';
 import type { RemoteChild } from '../spawner/remote-child.js';
 import { cannotStartMessage, minimalEnv } from '../process/env.js';
 import { superviseProcess, type ProcessEnd, type SuperviseOptions } from '../process/supervise.js';
+import { errorMessage } from '../../util/error-message.js';
 
 export interface CommandInstrumentOptions {
   /** The instrument's name in the score. */
@@ -61,7 +62,7 @@ export function createCommandInstrument(options: CommandInstrumentOptions): Inst
     kind: 'command',
     run: (request, signal, hooks) =>
       runAttempt(config, request, signal, hooks).catch(
-        (err: unknown): AttemptOutcome => ({ status: 'failure', error: `instrument error: ${errorText(err)}` }),
+        (err: unknown): AttemptOutcome => ({ status: 'failure', error: `instrument error: ${errorMessage(err)}` }),
       ),
   };
 }
@@ -311,6 +312,3 @@ function isSystemError(code: string | undefined): boolean {
   return code !== undefined && !code.startsWith('ERR_');
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

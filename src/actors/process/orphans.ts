@@ -1,5 +1,11 @@
 import { processStartTime } from './identity.js';
-import type { AttemptRow } from '../../store/types.js';
+
+/** What a checkpoint recorded of an attempt's process (an `AttemptRow` has it). */
+export interface RecordedAttempt {
+  readonly status: string;
+  readonly pid: number | null;
+  readonly pidStart: string | null;
+}
 
 /**
  * Stops the process groups of attempts that were running when an earlier conductor died:
@@ -7,7 +13,7 @@ import type { AttemptRow } from '../../store/types.js';
  * certainly the one recorded — its leader is the recorded process, or the leader is gone
  * and members remain (a group id is not reused while the group has members).
  */
-export function stopOrphans(attempts: readonly AttemptRow[]): number {
+export function stopOrphans(attempts: readonly RecordedAttempt[]): number {
   let stopped = 0;
   for (const row of attempts) {
     if (row.status !== 'running' || row.pid === null || row.pidStart === null) continue;

@@ -1,5 +1,6 @@
 import { abortedMessage } from '../abort-reason.js';
 import { signalGroup } from './group.js';
+import { errorMessage } from '../../util/error-message.js';
 
 export type ProcessEnd =
   | { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
@@ -85,7 +86,7 @@ export function superviseProcess(child: SupervisedProcess, options: SuperviseOpt
       try {
         options.onSpawn();
       } catch (err) {
-        stop(`onStarted hook failed: ${err instanceof Error ? err.message : String(err)}`);
+        stop(`onStarted hook failed: ${errorMessage(err)}`);
       }
     });
     child.on('error', (error: NodeJS.ErrnoException) => {

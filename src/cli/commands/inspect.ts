@@ -13,6 +13,7 @@ import { openInspectWs, type InspectWs } from '../inspect-ws.js';
 import { reportScoreError } from '../score-errors.js';
 import { addDefaultsOption, loadScoreForCli, type DefaultsFlags } from '../score-loading.js';
 import { textSummary } from '../summary.js';
+import { errorMessage } from '../../util/error-message.js';
 
 export interface InspectFlags extends DefaultsFlags {
   out?: string;
@@ -117,7 +118,7 @@ function openSink(out: string | undefined): Writable | undefined {
   try {
     return createWriteStream(out, { fd: openSync(out, 'w') });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     process.stderr.write(`baton: --out ${out}: cannot write (${message})\n`);
     return undefined;
   }

@@ -25,7 +25,10 @@ export interface Gate {
   ended(attempt: GatedAttempt, verdict: AttemptVerdict): number | undefined;
   /** Its state for the checkpoint of a job whose score names `instruments` (plain JSON). */
   snapshot(instruments: ReadonlySet<string>): unknown;
-  /** Brings back what a checkpoint recorded (what `snapshot` wrote); what it knows already wins. */
+  /**
+   * Brings back what a checkpoint recorded (what `snapshot` wrote); what it knows already
+   * wins. It calls `changed` for every instrument whose blocks this alters.
+   */
   restore(state: unknown): void;
   /** Stops its timers and actors. */
   dispose?(): void;

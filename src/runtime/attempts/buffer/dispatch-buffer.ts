@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { Clock } from '../../clock.js';
+import { errorMessage } from '../../../util/error-message.js';
 
 /** Why a start did not happen. */
 export interface StartFailure {
@@ -184,7 +185,7 @@ export class DispatchBuffer<T> {
     try {
       return await this.options.start(item);
     } catch (error) {
-      return { permanent: false, error: error instanceof Error ? error.message : String(error) };
+      return { permanent: false, error: errorMessage(error) };
     }
   }
 
@@ -220,7 +221,7 @@ export class DispatchBuffer<T> {
     try {
       callback();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       process.emitWarning(`a dispatch buffer callback threw: ${message}`, 'BatonWarning');
     }
   }
