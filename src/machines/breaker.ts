@@ -73,7 +73,7 @@ const CLOSED = {
 } as const;
 
 /**
- * One circuit breaker per instrument (see DESIGN.md). Pure: no timers, no clock; time
+ * One circuit breaker per instrument (see docs/architecture.md). Pure: no timers, no clock; time
  * arrives in `FAILURE.at`, and the conductor reads `reopenAt` from the context and sends
  * `COOLDOWN_ELAPSED` when it is due. The conductor sends only execution failures:
  * rate-limited and partially validated attempts never reach the breaker.

@@ -99,7 +99,7 @@ const OUTCOMES = {
 } as const;
 
 /**
- * The lifecycle of one sheet (see DESIGN.md). Pure: no timers, no clock; the conductor
+ * The lifecycle of one sheet (see docs/architecture.md). Pure: no timers, no clock; the conductor
  * reads `retryAt` / `waitUntil` from the context and schedules the matching events.
  */
 export const sheetMachine = setup({
