@@ -40,7 +40,7 @@ function lineProgress({ conductor, jobId, out }: ProgressOptions): Promise<void>
   });
 }
 
-export function describe(event: BatonEvent): string | undefined {
+function describe(event: BatonEvent): string | undefined {
   switch (event.type) {
     case 'sheet.dispatched':
       return `${event.sheetId} started (attempt ${event.attempt}${event.mode === 'normal' ? '' : `, ${event.mode}`}, ${event.instrument}${event.model ? `/${event.model}` : ''})`;

@@ -4,7 +4,7 @@ import { loadScore } from '../score/load.js';
 import type { Score } from '../score/types.js';
 
 /** The environment variable naming a platform defaults file, read by the `baton` command only. */
-export const DEFAULTS_ENV = 'BATON_DEFAULTS';
+const DEFAULTS_ENV = 'BATON_DEFAULTS';
 
 /** What `addDefaultsOption` adds to a command's flags: a file, or `false` for `--no-defaults`. */
 export interface DefaultsFlags {

@@ -76,8 +76,8 @@ function distribution<V extends Value>(value: V, what: string, toNumber: (v: unk
   });
 }
 
-export const latencyDistribution = distribution(duration, `a duration (${DURATION_HINT})`, durationMs);
-export const costDistribution = distribution(usd, 'an amount in USD', (v) => (typeof v === 'number' ? v : null));
+const latencyDistribution = distribution(duration, `a duration (${DURATION_HINT})`, durationMs);
+const costDistribution = distribution(usd, 'an amount in USD', (v) => (typeof v === 'number' ? v : null));
 
 export type DistributionInput = z.input<typeof latencyDistribution> | z.input<typeof costDistribution>;
 
@@ -111,11 +111,11 @@ const behaviourFields = {
     ),
 };
 
-export const behaviourSchema = z
+const behaviourSchema = z
   .strictObject(behaviourFields)
   .describe('How attempts behave. Fields left out come from the next level: model → instrument → default.');
 
-export const instrumentProfileSchema = z
+const instrumentProfileSchema = z
   .strictObject({
     ...behaviourFields,
     models: z

@@ -69,7 +69,7 @@ function formatOutcomes(outcomes: SimulationResult['outcomes']): string {
 }
 
 /** `850ms`, `12.3s`, `4m 05.2s`, `2h 03m 10s`. */
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   const whole = Math.round(ms);
   if (whole === 0) return '0s';
   if (whole < 1000) return `${whole}ms`;

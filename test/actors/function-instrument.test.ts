@@ -122,8 +122,10 @@ describe('function instrument', () => {
     });
 
     it('describes a thrown non-Error value', async () => {
+      /* eslint-disable @typescript-eslint/prefer-promise-reject-errors -- the non-Error reasons are what is under test */
       expect(await run(() => Promise.reject('plain string'))).toEqual({ status: 'failure', error: 'plain string' });
       expect(await run(() => Promise.reject(undefined))).toEqual({ status: 'failure', error: 'threw undefined' });
+      /* eslint-enable @typescript-eslint/prefer-promise-reject-errors */
     });
 
     it('never rejects, even when the onStarted hook throws', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { waitFor } from './helpers.js';
 
-export { expectGroupGone, groupExists, isAlive, liveGroupMembers } from '../support/process-groups.js';
+export { expectGroupGone, isAlive } from '../support/process-groups.js';
 
 /** Waits until the attempt's stdout holds `lines` complete lines, and returns them. */
 export async function stdoutLines(prefix: string, lines: number): Promise<string[]> {

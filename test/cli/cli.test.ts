@@ -139,7 +139,7 @@ instruments:
   node: { kind: command, command: [node, -e, "require('fs').writeFileSync(process.env.BATON_WORKSPACE + '/argv.json', JSON.stringify(process.argv.slice(1)))"] }
 sheets:
   - id: a
-    vars: { evil: "x; rm -rf ${victim} \$(touch pwned) \`id\`" }
+    vars: { evil: "x; rm -rf ${victim} $(touch pwned) \`id\`" }
     args: ["{{vars.evil}}", "second"]
 `,
     );

@@ -106,7 +106,7 @@ function leadsItsGroup(pid: number): boolean {
 }
 
 /** `baton status SCORE --json`, parsed; undefined when there is no job to show (exit 2). */
-export interface StatusSheet {
+interface StatusSheet {
   id: string;
   state: string;
   attempts: number;

@@ -36,7 +36,7 @@ export async function flushEvents(): Promise<void> {
 }
 
 /** Waits until `file` holds a complete line (written with a trailing newline) and returns it, trimmed. */
-export async function readLineWhenWritten(file: string): Promise<string> {
+async function readLineWhenWritten(file: string): Promise<string> {
   return waitFor(async () => {
     const text = await readFile(file, 'utf8').catch(() => '');
     return text.endsWith('\n') ? text.trim() : undefined;
@@ -50,7 +50,7 @@ export async function readPgid(file: string): Promise<number> {
   return pgid;
 }
 
-export { expectGroupGone, groupExists, liveGroupMembers } from '../support/process-groups.js';
+export { expectGroupGone, groupExists } from '../support/process-groups.js';
 
 /** SIGKILLs a group, if anything of it is left: cleanup after a failed test. */
 export function killGroupQuietly(pgid: number): void {

@@ -31,7 +31,7 @@ describe('recovery paths on random jobs in virtual time', () => {
       const clock = new VirtualClock();
       const random = prng(seed);
       const consumed = new Map<string, number>();
-      const behave = (request: AttemptRequest) => {
+      const behave = () => {
         const roll = random();
         const outcome = roll < limitRate ? rateLimited(1 + Math.floor(random() * 60)) : random() < failureRate ? fail() : ok;
         return { durationMs: 1 + Math.floor(random() * 600), outcome };

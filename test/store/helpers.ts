@@ -8,8 +8,8 @@ import type { SheetEvent } from '../../src/machines/sheet-events.js';
 import type { SheetState } from '../../src/machines/types.js';
 import type { AttemptRow, JobRow, SheetRow } from '../../src/store/types.js';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const CHILD = resolve(import.meta.dirname, 'fixtures/store-child.ts');
+const ROOT = resolve(import.meta.dirname, '../..');
+const CHILD = resolve(import.meta.dirname, 'fixtures/store-child.ts');
 
 export function makeTempDir(): string {
   return realpathSync(mkdtempSync(join(tmpdir(), 'baton-store-')));

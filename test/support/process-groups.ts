@@ -31,7 +31,7 @@ export function groupExists(pgid: number): boolean {
 }
 
 /** Pids of the group that are still alive; zombies (dead, not reaped yet) do not count. */
-export function liveGroupMembers(pgid: number): number[] {
+function liveGroupMembers(pgid: number): number[] {
   if (process.platform !== 'linux') return groupExists(pgid) ? [pgid] : [];
   return [...groupStates(pgid)].filter(([, state]) => state !== 'Z' && state !== 'X').map(([pid]) => pid);
 }

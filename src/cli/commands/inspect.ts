@@ -15,7 +15,7 @@ import { addDefaultsOption, loadScoreForCli, type DefaultsFlags } from '../score
 import { textSummary } from '../summary.js';
 import { errorMessage } from '../../util/error-message.js';
 
-export interface InspectFlags extends DefaultsFlags {
+interface InspectFlags extends DefaultsFlags {
   out?: string;
   concurrency?: number;
   inspectWs?: number;
@@ -37,7 +37,7 @@ export function defineInspectCommand(cli: Command): void {
 /** Lines are written in batches: one write per record would dominate a large job. */
 const BATCH = 256;
 
-export async function inspectCommand(scorePath: string, flags: InspectFlags): Promise<number> {
+async function inspectCommand(scorePath: string, flags: InspectFlags): Promise<number> {
   let score: Score;
   try {
     score = await loadScoreForCli(scorePath, flags);

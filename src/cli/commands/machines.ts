@@ -14,7 +14,7 @@ const MACHINES: Record<'sheet' | 'conductor' | 'breaker', AnyStateMachine> = {
 
 type MachineName = keyof typeof MACHINES;
 
-export interface MachinesFlags {
+interface MachinesFlags {
   format: 'json' | 'mermaid';
   machine: MachineName | 'all';
 }
@@ -35,7 +35,7 @@ export function defineMachinesCommand(cli: Command): void {
  * One machine: its JSON definition or its diagram. All of them: a JSON object keyed by
  * machine, or a Markdown page with one `mermaid` block per machine.
  */
-export function machinesText(flags: MachinesFlags): string {
+function machinesText(flags: MachinesFlags): string {
   const names = flags.machine === 'all' ? (Object.keys(MACHINES) as MachineName[]) : [flags.machine];
   if (flags.format === 'json') {
     const json = flags.machine === 'all' ? Object.fromEntries(names.map((name) => [name, machineJson(MACHINES[name])])) : machineJson(MACHINES[flags.machine]);

@@ -15,7 +15,7 @@ import { reportScoreError } from '../score-errors.js';
 import { addDefaultsOption, loadScoreForCli, type DefaultsFlags } from '../score-loading.js';
 
 /** Where the report goes without `--out`: beside the checkpoint it is made from. */
-export function defaultReportFile(score: Score): string {
+function defaultReportFile(score: Score): string {
   return join(score.workspace, 'report.html');
 }
 
@@ -34,7 +34,7 @@ export function defineReportCommand(cli: Command): void {
  * `baton report SCORE [--out FILE]`: reads the checkpoint read-only, so it works while
  * another process runs the job as well as after, and writes one HTML file.
  */
-export async function reportCommand(scorePath: string, flags: { out?: string } & DefaultsFlags): Promise<number> {
+async function reportCommand(scorePath: string, flags: { out?: string } & DefaultsFlags): Promise<number> {
   let score: Score;
   try {
     score = await loadScoreForCli(scorePath, flags);

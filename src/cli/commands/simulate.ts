@@ -11,7 +11,7 @@ import { EXIT } from '../exit-codes.js';
 import { reportScoreError } from '../score-errors.js';
 import { addDefaultsOption, defaultsFileFor, type DefaultsFlags } from '../score-loading.js';
 
-export interface SimulateFlags extends DefaultsFlags {
+interface SimulateFlags extends DefaultsFlags {
   profile: string;
   seed: number;
   runs: number;
@@ -34,7 +34,7 @@ export function defineSimulateCommand(cli: Command): void {
 }
 
 /** Simulates a score's job and prints the prediction; invalid input exits 2. */
-export async function simulateCommand(scorePath: string, flags: SimulateFlags): Promise<number> {
+async function simulateCommand(scorePath: string, flags: SimulateFlags): Promise<number> {
   let score: Score;
   try {
     score = await readScore(scorePath, flags);

@@ -5,7 +5,7 @@ import { EXIT } from '../exit-codes.js';
 import { reportScoreError } from '../score-errors.js';
 import { addDefaultsOption, loadScoreForCli, type DefaultsFlags } from '../score-loading.js';
 
-export interface ValidateFlags extends DefaultsFlags {
+interface ValidateFlags extends DefaultsFlags {
   explain?: string;
   json?: boolean;
 }
@@ -23,7 +23,7 @@ export function defineValidateCommand(cli: Command): void {
   });
 }
 
-export async function validateCommand(scorePath: string, flags: ValidateFlags = {}): Promise<number> {
+async function validateCommand(scorePath: string, flags: ValidateFlags = {}): Promise<number> {
   let score: Score;
   try {
     score = await loadScoreForCli(scorePath, flags);

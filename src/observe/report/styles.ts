@@ -2,7 +2,7 @@ import { SHEET_STATES, type SheetState } from '../../machines/types.js';
 import type { AttemptStatus } from '../../store/types.js';
 
 /** The report's colours: one per sheet state, one per attempt outcome. */
-export const STATE_COLOURS: Record<SheetState, string> = {
+const STATE_COLOURS: Record<SheetState, string> = {
   pending: '#cfd6de',
   ready: '#9fc5f8',
   dispatched: '#6fa8dc',
@@ -17,7 +17,7 @@ export const STATE_COLOURS: Record<SheetState, string> = {
   cancelled: '#5f6368',
 };
 
-export const ATTEMPT_COLOURS: Record<AttemptStatus, string> = {
+const ATTEMPT_COLOURS: Record<AttemptStatus, string> = {
   success: '#2e9d57',
   failure: '#d64545',
   rate_limited: '#e8912d',
