@@ -83,15 +83,6 @@ export default defineConfig(
       'no-control-regex': 'off',
     },
   },
-  // Findings in folders that another change is re-laying, left to it rather than edited here;
-  // each entry turns one rule off for one file and goes when its finding does.
-  // A `.then` without a rejection handler: a rejection of the judged outcome goes unhandled.
-  { files: ['src/runtime/attempts/in-flight.ts'], rules: { '@typescript-eslint/no-floating-promises': 'off' } },
-  // closeQuietly hands Promise.all `undefined` for an absent handle among its promises; harmless,
-  // but the rule wants promises only.
-  { files: ['src/actors/spawner/attempt-process.ts'], rules: { '@typescript-eslint/await-thenable': 'off' } },
-  // An error rethrown as a new Error without its `cause` (the instrument's stdout parse).
-  { files: ['src/batches/score-executor.ts'], rules: { 'preserve-caught-error': 'off' } },
   {
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
     languageOptions: { globals: nodeGlobals },

@@ -32,6 +32,8 @@ export {
   MemoryStore,
   SqliteStore,
   openCheckpoint,
+  type MemoryStoreOptions,
+  type SqliteStoreOptions,
   type AttemptRow,
   type CheckpointBatch,
   type CheckpointStore,
@@ -107,6 +109,8 @@ export {
   parseDuration,
   parseScore,
   scoreSchema,
+  type DefineScoreOptions,
+  type ParseScoreOptions,
   type ScoreInput,
   type ScoreProblem,
   type Score,
@@ -116,6 +120,8 @@ export {
   type FunctionInstrumentSpec,
   type ValidationSpec,
   type DependencyRef,
+  type RateLimitSpec,
+  type CircuitBreakerSpec,
 } from './score/index.js';
 
 // Platform defaults (sheet > score defaults > platform defaults > built-in) and where each setting came from
@@ -127,8 +133,11 @@ export {
   loadPlatformDefaults,
   parsePlatformDefaults,
   platformDefaultsSchema,
+  type DefinePlatformDefaultsOptions,
   type ExplainedSetting,
+  type LoadPlatformDefaultsOptions,
   type LoadScoreOptions,
+  type ParsePlatformDefaultsOptions,
   type PlatformDefaults,
   type PlatformDefaultsInput,
   type SettingSource,
@@ -143,6 +152,7 @@ export {
   type AttemptOutcome,
   type AttemptRequest,
   type CommandInstrumentOptions,
+  type DependencyOutput,
   type SpawnerMode,
   type FunctionInstrumentOptions,
   type Instrument,
@@ -202,7 +212,7 @@ export {
 export { sheetMachine, type SheetContext, type SheetInput } from './machines/sheet.js';
 export type { SheetEvent } from './machines/sheet-events.js';
 export { conductorMachine, type ConductorMachineEvent } from './machines/conductor.js';
-export { breakerMachine, type BreakerState } from './machines/breaker.js';
+export { BREAKER_STATES, breakerMachine, type BreakerState } from './machines/breaker.js';
 export { backoffDelay } from './machines/backoff.js';
 export {
   SHEET_STATES,

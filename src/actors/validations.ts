@@ -16,7 +16,7 @@ export type RenderedValidation =
   | { kind: 'file_matches'; path: string; pattern: string }
   | { kind: 'command_succeeds'; argv: string[] };
 
-export interface ValidationResult {
+interface ValidationResult {
   kind: RenderedValidation['kind'];
   /** Short human text naming the check, e.g. `file_matches out/1.txt /^OK/`. */
   description: string;
@@ -50,11 +50,11 @@ export interface RunValidationsOptions {
   commandTimeoutMs?: number;
 }
 
-export const DEFAULT_VALIDATION_COMMAND_TIMEOUT_MS = 60_000;
+const DEFAULT_VALIDATION_COMMAND_TIMEOUT_MS = 60_000;
 /** `file_matches` tests at most this many bytes of a file (its beginning). */
 export const FILE_MATCH_MAX_BYTES = 16 * 1024 * 1024;
 /** Descriptions longer than this are cut (with an ellipsis). */
-export const MAX_DESCRIPTION_CHARS = 240;
+const MAX_DESCRIPTION_CHARS = 240;
 
 /** Between SIGTERM and SIGKILL for a command that is stopped. */
 const KILL_GRACE_MS = 1000;

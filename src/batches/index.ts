@@ -1,7 +1,7 @@
 export { dispatchBatches } from './dispatch.js';
 export { BatchStream, streamBatches } from './stream.js';
 export type { BatchGrouper, BatchStrategy, GroupedItems } from './strategies/strategy.js';
-export { resolveStrategy, type BatchStrategySpec } from './strategies/resolve.js';
+export type { BatchStrategySpec } from './strategies/resolve.js';
 export { sizeStrategy, type SizeStrategyOptions } from './strategies/size.js';
 export { weightStrategy, type WeightStrategyOptions } from './strategies/weight.js';
 export { keyStrategy, type KeyStrategyOptions } from './strategies/key.js';

@@ -34,8 +34,8 @@ export interface BatchRunConfig<T, R> {
   inspect: Inspector | undefined;
 }
 
-export const DEFAULT_MAX_IN_FLIGHT = 4;
-export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, factor: 2, maxMs: 30_000, jitter: 0 };
+const DEFAULT_MAX_IN_FLIGHT = 4;
+const DEFAULT_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1000, factor: 2, maxMs: 30_000, jitter: 0 };
 
 /** Checks the options of `dispatchBatches` / `streamBatches`; a bad one throws a one-line `TypeError` naming it. */
 export function resolveBatchOptions<T, R>(options: BatchOptions<T, R>): BatchRunConfig<T, R> {

@@ -86,7 +86,7 @@ export function scoreExecutor(spec: ScoreInstrumentExecutor, runId: string): Res
         printed = JSON.parse(await readFile(stdoutFile, 'utf8'));
       } catch (error) {
         const why = errorMessage(error);
-        throw new Error(`instrument "${name}" printed no JSON array on stdout (${why}); see ${stdoutFile}`);
+        throw new Error(`instrument "${name}" printed no JSON array on stdout (${why}); see ${stdoutFile}`, { cause: error });
       }
       return resultArray(printed, `instrument "${name}" printed`);
     },

@@ -2,14 +2,14 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointLockedError } from '../store/errors.js';
 import { isProcessAlive } from '../store/lock.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { SqliteStore, checkpointPath } from '../store/sqlite-store.js';
 import type { LockInfo } from '../store/types.js';
 import { hostname } from 'node:os';
 import type { Score } from '../score/types.js';
 
 /** `<workspace>/baton.db`: the job's checkpoint. */
 export function checkpointFile(score: Score): string {
-  return join(score.workspace, 'baton.db');
+  return checkpointPath(score.workspace);
 }
 
 /** Thrown when `baton run` would otherwise discard a run that can still be continued. */

@@ -10,7 +10,7 @@ import { resolveStage } from './stage.js';
 import { compileStageTemplates } from './stage-templates.js';
 import type { Score } from './types.js';
 
-export const SCORE_DEFAULTS = { concurrency: 10, pacing: 0, sequential: false } as const;
+const SCORE_DEFAULTS = { concurrency: 10, pacing: 0, sequential: false } as const;
 
 export interface CompileOptions {
   /** Folder that relative paths (workspace, modules) are resolved against. */

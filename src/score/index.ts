@@ -2,7 +2,6 @@ export { parseDuration } from './duration.js';
 export { ScoreError, type ScoreProblem } from './errors.js';
 export {
   defineScore,
-  loadInstrumentModules,
   loadScore,
   parseScore,
   type DefineScoreOptions,
@@ -23,11 +22,7 @@ export { BUILT_IN_SETTINGS } from './defaults/resolve.js';
 export { SheetNotInScoreError, explainSheet, type ExplainedSetting, type SheetExplanation } from './defaults/explain.js';
 export { scoreSchema, type ScoreInput } from './schema.js';
 export {
-  TEMPLATE_NAMES,
-  TemplateError,
-  compileTemplate,
   renderTemplate,
-  type TemplateScope,
 } from './template.js';
 export type {
   CircuitBreakerSpec,
@@ -39,6 +34,5 @@ export type {
   Score,
   SettingSource,
   StageSpec,
-  Template,
   ValidationSpec,
 } from './types.js';

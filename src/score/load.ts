@@ -73,7 +73,7 @@ export async function loadScore(file: string, options: LoadScoreOptions = {}): P
  * `instruments.NAME.export` for a module that cannot be loaded or an export that is missing
  * or not a function.
  */
-export async function loadInstrumentModules(score: Score): Promise<void> {
+async function loadInstrumentModules(score: Score): Promise<void> {
   const problems: ScoreProblem[] = [];
   for (const [name, spec] of Object.entries(score.instruments)) {
     if (spec.kind !== 'function' || spec.fn !== undefined || spec.module === undefined) continue;

@@ -8,7 +8,7 @@ import type { SheetFunction } from '../actors/instruments/instrument.js';
 import { durationMs, durationProblem } from './duration.js';
 
 /** Score names, sheet ids and instrument names. */
-export const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
 const ENV_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const id = z
@@ -28,7 +28,7 @@ const duration = z
   });
 
 /** Why `source` does not compile as a regex (or lacks a needed capture group), or null. */
-export function regexProblem(source: string, flags: string, needsGroup: boolean): string | null {
+function regexProblem(source: string, flags: string, needsGroup: boolean): string | null {
   let re: RegExp;
   try {
     re = new RegExp(source, flags);

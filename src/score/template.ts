@@ -35,7 +35,7 @@ const VARS = 'vars.';
 const DEPS = 'deps.';
 const OUTPUT_FILE = '.output_file';
 /** `validations.failed`: the failed validations' descriptions joined with this. */
-export const FAILED_VALIDATIONS_SEPARATOR = '; ';
+const FAILED_VALIDATIONS_SEPARATOR = '; ';
 const FIXED_NAMES: ReadonlySet<string> = new Set(
   TEMPLATE_NAMES.filter((name) => !name.startsWith(VARS) && !name.startsWith(DEPS)),
 );

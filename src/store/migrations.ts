@@ -9,7 +9,7 @@ export const BATON_APPLICATION_ID = 0x4261746e;
 /** The tables every checkpoint has, whatever its schema version: what tells one from another program's database. */
 export const CHECKPOINT_TABLES = ['job', 'sheets', 'attempts', 'lock'] as const;
 
-export interface Migration {
+interface Migration {
   /** The `PRAGMA user_version` the file has once this migration ran. */
   version: number;
   description: string;
@@ -21,7 +21,7 @@ export interface Migration {
  * one. Each runs in its own transaction together with the `user_version` bump, so a crash
  * leaves the file at one version or the next, never in between.
  */
-export const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: 'job, sheets, attempts and lock tables',

@@ -60,7 +60,7 @@ export interface AttemptRecord {
   validation: string | null;
 }
 
-export interface LockRecord {
+interface LockRecord {
   pid: number;
   host: string;
   acquired_at: number;

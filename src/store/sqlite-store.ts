@@ -45,7 +45,7 @@ import type {
 import { errorMessage } from '../util/error-message.js';
 
 /** The checkpoint's file name inside a workspace. */
-export const CHECKPOINT_FILE_NAME = 'baton.db';
+const CHECKPOINT_FILE_NAME = 'baton.db';
 
 /** `<workspace>/baton.db` */
 export function checkpointPath(workspace: string): string {

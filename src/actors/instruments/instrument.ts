@@ -30,7 +30,7 @@ export interface AttemptRequest {
   failedValidations?: string[];
 }
 
-export type AttemptStatus = 'success' | 'failure';
+type AttemptStatus = 'success' | 'failure';
 
 export interface AttemptOutcome {
   status: AttemptStatus;

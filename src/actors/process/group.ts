@@ -16,7 +16,7 @@ export function signalGroup(pgid: number, sig: NodeJS.Signals | 0): boolean {
  * reaped yet (zombies) still answer `kill -0`; on Linux they are told apart through /proc, so a
  * slow reaper (a container's init, for instance) does not look like a survivor.
  */
-export async function groupHasLiveMembers(pgid: number): Promise<boolean> {
+async function groupHasLiveMembers(pgid: number): Promise<boolean> {
   if (!signalGroup(pgid, 0)) return false;
   if (process.platform !== 'linux') return true;
   let entries: string[];

@@ -47,5 +47,5 @@ export async function endOfAttempt(pid: number | undefined, handles: OutputHandl
 }
 
 export async function closeQuietly(...handles: (FileHandle | undefined)[]): Promise<void> {
-  await Promise.all(handles.map((handle) => handle?.close().catch(() => {})));
+  await Promise.all(handles.flatMap((handle) => (handle === undefined ? [] : [handle.close().catch(() => {})])));
 }

@@ -24,7 +24,7 @@ export interface StartRequest {
 }
 
 /** Withdraws a start the helper has not carried out yet; ignored once the program runs. */
-export interface CancelRequest {
+interface CancelRequest {
   type: 'cancel';
   id: number;
 }

@@ -1,4 +1,3 @@
 export { attachMetrics, type MetricsAttachment } from './attach.js';
-export { EventMetrics } from './event-metrics.js';
 export { PrometheusRecorder, type PrometheusRecorderOptions } from './prometheus.js';
 export { NoopRecorder, type AttemptOutcomeLabel, type EndedAttempt, type GaugeSource, type MetricsRecorder } from './recorder.js';

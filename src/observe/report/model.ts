@@ -18,7 +18,7 @@ export interface ReportModel {
   problemCount: number;
 }
 
-export interface ReportJob {
+interface ReportJob {
   name: string;
   jobId: string;
   state: JobRunState;
@@ -94,7 +94,7 @@ export interface TimelineRow {
   lastError: string | null;
 }
 
-export interface ReportTimeline {
+interface ReportTimeline {
   /** The first `maxTimelineRows` sheets, in checkpoint order. */
   rows: TimelineRow[];
   /** Every sheet in the checkpoint. */

@@ -12,6 +12,7 @@ import type { SheetDriver } from '../sheets/sheet-driver.js';
 import { launchStarts } from './buffer/launches.js';
 import { DispatchBufferRegistry } from './buffer/registry.js';
 import type { Launch, MusicianReport } from './launch.js';
+import { errorMessage } from '../../util/error-message.js';
 import { attemptNumber, attemptRequest, renderValidations } from './request.js';
 
 export interface AttemptsHost {
@@ -108,9 +109,8 @@ export class AttemptsInFlight {
       this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
     );
     // No extra promise hop for the (common) sheet without validations.
-    const judged =
-      record.stage.spec.validations.length === 0 ? played : played.then((outcome) => this.validated(job, record, request, outcome, attempt.abort));
-    void judged.then((outcome) => this.reportEnd(launch, outcome));
+    if (record.stage.spec.validations.length === 0) void played.then((outcome) => this.reportEnd(launch, outcome));
+    else void played.then((outcome) => this.conclude(launch, outcome));
   }
 
   private reportEnd({ job, record, attempt }: Launch, outcome: AttemptOutcome): void {
@@ -121,11 +121,18 @@ export class AttemptsInFlight {
     for (const wake of waiters) wake();
   }
 
-  /** Reports how a buffered attempt ended, once its validations ran, and marks it done. */
+  /** Reports how an attempt ended, once its validations ran, and marks it done. */
   private conclude(launch: Launch, outcome: AttemptOutcome): void {
     const { job, record, attempt, request } = launch;
-    if (record.stage.spec.validations.length === 0) this.reportEnd(launch, outcome);
-    else void this.validated(job, record, request, outcome, attempt.abort).then((judged) => this.reportEnd(launch, judged));
+    if (record.stage.spec.validations.length === 0) {
+      this.reportEnd(launch, outcome);
+      return;
+    }
+    // A musician always reports: validations that could not even run fail the attempt.
+    void this.validated(job, record, request, outcome, attempt.abort).then(
+      (judged) => this.reportEnd(launch, judged),
+      (error: unknown) => this.reportEnd(launch, { ...outcome, status: 'failure', error: `its validations could not run: ${errorMessage(error)}` }),
+    );
   }
 
   /**

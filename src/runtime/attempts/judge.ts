@@ -7,7 +7,7 @@ import type { SheetRecord } from '../model/sheet-record.js';
 import type { AttemptVerdict } from '../gates/gate.js';
 import { scanOutcome, type OutcomeScan, type OutcomeScanSpec } from './outcome-scan.js';
 
-export interface SettledAttempt {
+interface SettledAttempt {
   /** The event the sheet machine decides on. */
   event: SheetEvent;
   /** What this attempt cost (0 when nothing says). */
@@ -19,7 +19,7 @@ export interface SettledAttempt {
  * sheet past its own budget fails whatever the attempt did; a rate-limited attempt that
  * was not aborted waits; otherwise success (with its validation pass rate) or failure.
  */
-export function settleAttempt(
+function settleAttempt(
   outcome: AttemptOutcome,
   attempt: LiveAttempt,
   scan: OutcomeScan,

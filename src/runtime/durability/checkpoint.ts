@@ -55,7 +55,7 @@ export function sheetEvent(row: SheetRow, at: number): SheetEventRow {
   return { sheetId: row.id, at, state: row.state, until: until ?? null, detail: failing ? row.reason : null };
 }
 
-export function sheetRow(record: SheetRecord, now: number): SheetRow {
+function sheetRow(record: SheetRecord, now: number): SheetRow {
   return {
     id: record.id,
     state: record.state,

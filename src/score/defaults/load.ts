@@ -99,7 +99,7 @@ function validate(raw: unknown, source: string, baseDir: string): PlatformDefaul
 }
 
 /** Problems found in a platform defaults file, each path prefixed by the file. */
-export function inSource(source: string, problems: readonly ScoreProblem[]): ScoreError {
+function inSource(source: string, problems: readonly ScoreProblem[]): ScoreError {
   return new ScoreError(
     problems.map((p) => ({
       path: p.path === '<score>' || p.path === '<file>' ? source : `${source}: ${p.path}`,

@@ -20,7 +20,5 @@ export const platformDefaultsSchema = defaultsBlock
 
 /** A platform defaults file as written, or what a program passes to `definePlatformDefaults`. */
 export type PlatformDefaultsInput = z.input<typeof platformDefaultsSchema>;
-/** Platform defaults that passed the schema. */
-export type PlatformDefaultsData = z.output<typeof platformDefaultsSchema>;
 /** The settings a sheet can take from a `defaults:` block or set itself. */
 export type SheetSettingsData = NonNullable<ScoreData['defaults']>;
