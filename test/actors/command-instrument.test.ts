@@ -2,13 +2,13 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { INHERITED_ENV_KEYS } from '../../src/actors/instruments/command.js';
+import { OUTPUT_TAIL_BYTES } from '../../src/actors/process/output-tail.js';
 import {
   createCommandInstrument as createWithDefaults,
-  INHERITED_ENV_KEYS,
   type CommandInstrumentOptions,
   type SpawnerMode,
-} from '../../src/actors/instruments/command.js';
-import { OUTPUT_TAIL_BYTES } from '../../src/actors/process/output-tail.js';
+} from '../../src/index.js';
 import { countingHooks, makeRequest, makeTempDir } from './helpers.js';
 import { expectGroupGone, isAlive, stdoutLines } from './processes.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AttemptHooks, AttemptRequest } from '../../src/actors/instruments/instrument.js';
+import type { AttemptHooks, AttemptRequest } from '../../src/index.js';
 
 /** A fresh temporary folder per test; removed by the returned cleanup. */
 export async function makeTempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {

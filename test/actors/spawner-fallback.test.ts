@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCommandInstrument } from '../../src/actors/instruments/command.js';
+import { createCommandInstrument } from '../../src/index.js';
 import { countingHooks, makeRequest, makeTempDir } from './helpers.js';
 
 const pools = vi.hoisted(() => ({ current: undefined as unknown }));

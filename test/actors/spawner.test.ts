@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCommandInstrument, type CommandInstrumentOptions } from '../../src/actors/instruments/command.js';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import { defineScore } from '../../src/score/load.js';
+import {
+  Conductor,
+  createCommandInstrument,
+  defineScore,
+  type AttemptOutcome,
+  type AttemptRequest,
+  type CommandInstrumentOptions,
+} from '../../src/index.js';
 import { countingHooks, makeRequest, makeTempDir, waitFor } from './helpers.js';
 import { expectGroupGone, isAlive, parentOf, stdoutLines } from './processes.js';
 

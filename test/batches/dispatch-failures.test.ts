@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
 import {
   BatchAbortedError,
   BatchHaltError,
   BatchLengthError,
   BatchTimeoutError,
   dispatchBatches,
+  VirtualClock,
   type BatchExecutor,
-} from '../../src/batches/index.js';
+} from '../../src/index.js';
 import { asyncSource, CountingSource, range, runVirtual, sourceRecord } from './helpers.js';
 
 const double: BatchExecutor<number, number> = (items) => items.map((n) => n * 2);

@@ -1,4 +1,4 @@
-import type { VirtualClock } from '../../src/runtime/clock.js';
+import type { VirtualClock } from '../../src/index.js';
 import { settle } from '../support/virtual-run.js';
 
 export { settle };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { batchMachine, type BatchEvent, type BatchInput } from '../../src/machines/batch.js';
+import { batchMachine, type BatchEvent, type BatchInput } from '../../src/index.js';
 
 const backoff = { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 };
 

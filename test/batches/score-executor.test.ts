@@ -2,9 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchHaltError, BatchTimeoutError, dispatchBatches } from '../../src/batches/index.js';
-import { loadScore } from '../../src/score/load.js';
-import type { Score } from '../../src/score/types.js';
+import { BatchHaltError, BatchTimeoutError, dispatchBatches, loadScore, type Score } from '../../src/index.js';
 
 const scoreYaml = (dir: string): string => `
 version: 1

@@ -3,12 +3,12 @@ import {
   dispatchBatches,
   keyStrategy,
   sizeStrategy,
+  VirtualClock,
   weightStrategy,
   type BatchGrouper,
   type BatchStrategy,
   type GroupedItems,
-} from '../../src/batches/index.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
+} from '../../src/index.js';
 import { range, runVirtual } from './helpers.js';
 
 function drain<T>(grouper: BatchGrouper<T>): GroupedItems<T>[] {

@@ -4,10 +4,10 @@ import {
   BatchAbortedError,
   BatchHaltError,
   streamBatches,
+  VirtualClock,
   type BatchExecutor,
   type BatchOutcome,
-} from '../../src/batches/index.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
+} from '../../src/index.js';
 import { CountingSource, range, runVirtual, settle } from './helpers.js';
 
 const same: BatchExecutor<number, number> = (items) => items;

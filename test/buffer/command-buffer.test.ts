@@ -2,10 +2,7 @@ import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCommandInstrument } from '../../src/actors/instruments/command.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import { defineScore, type ScoreInput } from '../../src/score/index.js';
+import { Conductor, createCommandInstrument, defineScore, type BatonEvent, type ScoreInput } from '../../src/index.js';
 
 let dir: string;
 let conductor: Conductor;

@@ -1,7 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { BufferClosedError, DispatchBuffer, type StartFailure } from '../../src/runtime/attempts/buffer/dispatch-buffer.js';
+import { BufferClosedError, DispatchBuffer, VirtualClock, type StartFailure } from '../../src/index.js';
 
 const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
 

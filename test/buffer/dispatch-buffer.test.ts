@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
 import {
   BufferClosedError,
   DispatchBuffer,
+  VirtualClock,
   type DispatchBufferOptions,
   type StartFailure,
   type StartFailureInfo,
-} from '../../src/runtime/attempts/buffer/dispatch-buffer.js';
+} from '../../src/index.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import { ScoreError, type ScoreProblem } from '../../src/score/index.js';
+import { ScoreError, type ScoreProblem } from '../../src/index.js';
 
 /** A fresh folder for files of one test. */
 export function tmpFolder(): string {

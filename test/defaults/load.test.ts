@@ -6,7 +6,7 @@ import {
   loadScore,
   parsePlatformDefaults,
   parseScore,
-} from '../../src/score/index.js';
+} from '../../src/index.js';
 import { problemsOf, score, tmpFolder, writeIn } from './helpers.js';
 
 const FILE = '/etc/baton/defaults.yaml';

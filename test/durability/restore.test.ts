@@ -8,15 +8,20 @@ import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor, type ConductorOptions } from '../../src/runtime/conductor.js';
-import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError } from '../../src/runtime/errors.js';
-import type { Score } from '../../src/score/types.js';
-import { CheckpointLockedError } from '../../src/store/errors.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore } from '../../src/store/types.js';
+import {
+  CheckpointEmptyError,
+  CheckpointLockedError,
+  CheckpointNotEmptyError,
+  Conductor,
+  IncompatibleCheckpointError,
+  MemoryStore,
+  SqliteStore,
+  VirtualClock,
+  type AttemptRequest,
+  type CheckpointStore,
+  type ConductorOptions,
+  type Score,
+} from '../../src/index.js';
 import { makeTempDir, removeDir, spawnChild } from '../store/helpers.js';
 import { buildScore, type ScoreDraft } from '../support/build-score.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';

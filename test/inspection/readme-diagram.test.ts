@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sheetMachine } from '../../src/machines/sheet.js';
-import { machineMermaid } from '../../src/observe/machine-diagrams.js';
+import { machineMermaid, sheetMachine } from '../../src/index.js';
 
 const README = resolve(import.meta.dirname, '../../README.md');
 

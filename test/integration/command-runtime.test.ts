@@ -6,9 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineScore } from '../../src/score/load.js';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import { defineScore, type BatonEvent, type Conductor } from '../../src/index.js';
 import { byId, flushEvents, makeTempDir, QUICK_BACKOFF, removeDir, startConductor } from './helpers.js';
 
 let dir: string;

@@ -5,9 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineScore, loadScore } from '../../src/score/load.js';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import { defineScore, loadScore, type BatonEvent, type Conductor } from '../../src/index.js';
 import { byId, flushEvents, makeTempDir, QUICK_BACKOFF, removeDir, startConductor, waitFor } from './helpers.js';
 
 let dir: string;

@@ -7,9 +7,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import type { SheetStatus } from '../../src/runtime/status.js';
+import { Conductor, type BatonEvent, type SheetStatus } from '../../src/index.js';
 
 /** A fresh temporary folder (symlinks resolved, so paths compare equal to what baton reports). */
 export function makeTempDir(prefix = 'baton-it-'): string {

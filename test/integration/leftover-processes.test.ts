@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineScore } from '../../src/score/load.js';
-import type { Conductor } from '../../src/runtime/conductor.js';
+import { defineScore, type Conductor } from '../../src/index.js';
 import {
   expectGroupGone,
   killGroupQuietly,

@@ -7,10 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sharedSpawnerPool } from '../../src/actors/spawner/pool.js';
-import { defineScore } from '../../src/score/load.js';
-import { ConductorClosedError } from '../../src/runtime/errors.js';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import { ConductorClosedError, defineScore, type BatonEvent, type Conductor } from '../../src/index.js';
 import {
   byId,
   expectGroupGone,

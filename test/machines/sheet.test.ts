@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { backoffDelay } from '../../src/machines/backoff.js';
-import { sheetMachine, type SheetInput } from '../../src/machines/sheet.js';
-import type { SheetEvent } from '../../src/machines/sheet-events.js';
+import { backoffDelay, sheetMachine, type SheetEvent, type SheetInput } from '../../src/index.js';
 
 const input = (over: Partial<SheetInput> = {}): SheetInput => ({
   maxAttempts: 3,

@@ -4,7 +4,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { SHEET_STATES } from '../../src/machines/types.js';
+import { SHEET_STATES } from '../../src/index.js';
 import { CLI, baton, scoreFile } from '../cli/run-cli.js';
 import { parseExposition, total, type Sample } from './exposition.js';
 

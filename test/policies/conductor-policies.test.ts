@@ -6,10 +6,14 @@
  * wall-clock time.
  */
 import { describe, expect, it } from 'vitest';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor, type JobResult } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import {
+  Conductor,
+  VirtualClock,
+  type AttemptOutcome,
+  type AttemptRequest,
+  type BatonEvent,
+  type JobResult,
+} from '../../src/index.js';
 import { buildScore, type StageDraft } from '../support/build-score.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';
 

@@ -8,11 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import { defineScore, type BatonEvent, type Conductor, type ScoreInput } from '../../src/index.js';
 import type { RateLimit } from '../../src/runtime/gates/rate-limits.js';
-import { defineScore } from '../../src/score/load.js';
-import type { ScoreInput } from '../../src/score/schema.js';
 import { byId, flushEvents, makeTempDir, QUICK_BACKOFF, removeDir, startConductor } from '../integration/helpers.js';
 
 let dir: string;

@@ -16,10 +16,15 @@
  */
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { TERMINAL_STATES, type FermataDecision } from '../../src/machines/types.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor, type JobResult } from '../../src/runtime/conductor.js';
+import {
+  Conductor,
+  TERMINAL_STATES,
+  VirtualClock,
+  type AttemptOutcome,
+  type AttemptRequest,
+  type FermataDecision,
+  type JobResult,
+} from '../../src/index.js';
 import { buildScore, type ScoreDraft } from '../support/build-score.js';
 import { dagDraftArb } from '../support/random-dag.js';
 import { prng } from '../support/random.js';

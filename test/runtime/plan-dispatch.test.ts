@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelKey, planDispatch, type DispatchView, type JobView, type ReadyQueueView } from '../../src/runtime/dispatch/plan-dispatch.js';
+import { modelKey, planDispatch, type DispatchView, type JobView, type ReadyQueueView } from '../../src/index.js';
 
 const queue = (instrument: string, sheets: number[], model?: string): ReadyQueueView => ({
   instrument,

@@ -1,6 +1,5 @@
 import { expect } from 'vitest';
-import { ScoreError, parseScore, type ScoreProblem } from '../../src/score/index.js';
-import type { Score } from '../../src/score/types.js';
+import { parseScore, ScoreError, type Score, type ScoreProblem } from '../../src/index.js';
 
 export const BASE_DIR = '/scores/project';
 

@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
-  ScoreError,
   defineScore,
   loadScore,
   parseScore,
-  renderTemplate,
-} from '../../src/score/index.js';
-import type { CommandInstrumentSpec, FunctionInstrumentSpec } from '../../src/score/types.js';
+  ScoreError,
+  type CommandInstrumentSpec,
+  type FunctionInstrumentSpec,
+} from '../../src/index.js';
+import { renderTemplate } from '../../src/score/index.js';
 import { BASE_DIR, parse, problemsOf, withSheets } from './helpers.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');

@@ -2,10 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadProfile, parseProfile, ProfileError } from '../../src/index.js';
 import { Behaviours } from '../../src/simulate/behaviours.js';
 import { sample } from '../../src/simulate/distribution.js';
-import { loadProfile, parseProfile } from '../../src/simulate/profile.js';
-import { ProfileError } from '../../src/simulate/profile-error.js';
 import { seededRandom } from '../../src/simulate/random.js';
 import { buildScore } from '../support/build-score.js';
 

@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { SheetRow } from '../../src/store/types.js';
+import { SqliteStore, type SheetRow } from '../../src/index.js';
 import { jobRow, makeTempDir, removeDir, sheetRow, spawnChild } from './helpers.js';
 
 let dir: string;

@@ -3,10 +3,16 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createActor } from 'xstate';
-import { sheetMachine, type SheetContext, type SheetInput } from '../../src/machines/sheet.js';
-import type { SheetEvent } from '../../src/machines/sheet-events.js';
-import type { SheetState } from '../../src/machines/types.js';
-import type { AttemptRow, JobRow, SheetRow } from '../../src/store/types.js';
+import {
+  sheetMachine,
+  type AttemptRow,
+  type JobRow,
+  type SheetContext,
+  type SheetEvent,
+  type SheetInput,
+  type SheetRow,
+  type SheetState,
+} from '../../src/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CHILD = resolve(import.meta.dirname, 'fixtures/store-child.ts');

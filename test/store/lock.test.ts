@@ -1,13 +1,11 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CheckpointLockedError } from '../../src/store/errors.js';
-import { isProcessAlive } from '../../src/store/lock.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore, LockInfo } from '../../src/store/types.js';
-import { deadPid, jobRow, makeTempDir, removeDir, runChild, spawnChild } from './helpers.js';
 import { processStartTime } from '../../src/actors/process/identity.js';
+import { CheckpointLockedError, MemoryStore, SqliteStore, type CheckpointStore } from '../../src/index.js';
+import { isProcessAlive } from '../../src/store/lock.js';
+import type { LockInfo } from '../../src/store/types.js';
+import { deadPid, jobRow, makeTempDir, removeDir, runChild, spawnChild } from './helpers.js';
 
 const host = hostname();
 let dir: string;

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore } from '../../src/store/types.js';
+import { MemoryStore, SqliteStore, type CheckpointStore } from '../../src/index.js';
 import { attemptRow, jobRow, makeTempDir, removeDir } from './helpers.js';
 
 let dir: string;

@@ -1,9 +1,13 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHEET_STATES, TERMINAL_STATES } from '../../src/machines/types.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore, SheetRow } from '../../src/store/types.js';
+import {
+  MemoryStore,
+  SHEET_STATES,
+  SqliteStore,
+  TERMINAL_STATES,
+  type CheckpointStore,
+  type SheetRow,
+} from '../../src/index.js';
 import { attemptRow, contextIn, jobRow, makeTempDir, removeDir, sheetRow } from './helpers.js';
 
 let dir: string;

@@ -5,14 +5,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CheckpointCorruptError,
   CheckpointError,
-  CheckpointNeedsMigrationError,
   CheckpointNotFoundError,
-  CheckpointReadOnlyError,
   CheckpointTooNewError,
   ForeignCheckpointError,
-} from '../../src/store/errors.js';
+  openCheckpoint,
+  SqliteStore,
+} from '../../src/index.js';
+import { CheckpointNeedsMigrationError, CheckpointReadOnlyError } from '../../src/store/errors.js';
 import { BATON_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate } from '../../src/store/migrations.js';
-import { SqliteStore, checkpointPath, openCheckpoint } from '../../src/store/sqlite-store.js';
+import { checkpointPath } from '../../src/store/sqlite-store.js';
 import { attemptRow, contextIn, jobRow, makeTempDir, removeDir, sheetRow } from './helpers.js';
 
 let dir: string;

@@ -1,6 +1,11 @@
-import type { AttemptOutcome, AttemptRequest, Instrument } from '../../src/actors/instruments/instrument.js';
-import type { Conductor, JobResult } from '../../src/runtime/conductor.js';
-import type { VirtualClock } from '../../src/runtime/clock.js';
+import type {
+  AttemptOutcome,
+  AttemptRequest,
+  Conductor,
+  Instrument,
+  JobResult,
+  VirtualClock,
+} from '../../src/index.js';
 
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
