@@ -201,7 +201,7 @@ describe('command instrument through spawner helpers', () => {
 
   it('does not keep a program alive once its attempts are done, and its helper goes with it', async () => {
     const script = join(dir, 'one-attempt.mjs');
-    const source = pathToFileURL(join(root, 'src', 'actors', 'command-instrument.ts')).href;
+    const source = pathToFileURL(join(root, 'src', 'index.ts')).href;
     await writeFile(
       script,
       `import { createCommandInstrument } from ${JSON.stringify(source)};
@@ -221,7 +221,7 @@ process.stdout.write(JSON.stringify(outcome));
 
   it('starts its first helper as it is created, before any attempt, and an idle helper keeps nothing alive', async () => {
     const script = join(dir, 'no-attempt.mjs');
-    const source = pathToFileURL(join(root, 'src', 'actors', 'command-instrument.ts')).href;
+    const source = pathToFileURL(join(root, 'src', 'index.ts')).href;
     await writeFile(
       script,
       `import { readdirSync, readFileSync } from 'node:fs';
