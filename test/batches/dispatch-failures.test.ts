@@ -8,7 +8,8 @@ import {
   VirtualClock,
   type BatchExecutor,
 } from '../../src/index.js';
-import { asyncSource, CountingSource, range, runVirtual, sourceRecord } from './helpers.js';
+import { runVirtual } from '../support/virtual-run.js';
+import { asyncSource, CountingSource, range, sourceRecord } from './helpers.js';
 
 const double: BatchExecutor<number, number> = (items) => items.map((n) => n * 2);
 

@@ -9,7 +9,8 @@ import {
   type BatchStrategy,
   type GroupedItems,
 } from '../../src/index.js';
-import { range, runVirtual } from './helpers.js';
+import { runVirtual } from '../support/virtual-run.js';
+import { range } from './helpers.js';
 
 function drain<T>(grouper: BatchGrouper<T>): GroupedItems<T>[] {
   const out: GroupedItems<T>[] = [];

@@ -8,7 +8,8 @@ import {
   type BatchExecutor,
   type BatchOutcome,
 } from '../../src/index.js';
-import { CountingSource, range, runVirtual, settle } from './helpers.js';
+import { runVirtual, settle } from '../support/virtual-run.js';
+import { CountingSource, range } from './helpers.js';
 
 const same: BatchExecutor<number, number> = (items) => items;
 

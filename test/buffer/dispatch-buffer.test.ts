@@ -7,8 +7,7 @@ import {
   type StartFailure,
   type StartFailureInfo,
 } from '../../src/index.js';
-
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { settle } from '../support/virtual-run.js';
 
 /** A start that waits until the test says how it went. */
 class ManualStarts {
