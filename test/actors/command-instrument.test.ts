@@ -9,18 +9,18 @@ import {
   type CommandInstrumentOptions,
   type SpawnerMode,
 } from '../../src/index.js';
-import { countingHooks, makeRequest, makeTempDir } from './helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { countingHooks, makeRequest } from './helpers.js';
 import { expectGroupGone, isAlive, stdoutLines } from './processes.js';
 
 const node = process.execPath;
 let dir: string;
-let cleanup: () => Promise<void>;
 
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+beforeEach(() => {
+  dir = makeTempDir('baton-actors-');
 });
-afterEach(async () => {
-  await cleanup();
+afterEach(() => {
+  removeDir(dir);
 });
 
 // Every expectation holds whether baton spawns in its own process or through a helper.

@@ -14,19 +14,20 @@ import {
   type AttemptRequest,
   type CommandInstrumentOptions,
 } from '../../src/index.js';
-import { countingHooks, makeRequest, makeTempDir, waitFor } from './helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
+import { countingHooks, makeRequest } from './helpers.js';
 import { expectGroupGone, isAlive, parentOf, stdoutLines } from './processes.js';
 
 const node = process.execPath;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
-let cleanup: () => Promise<void>;
 
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+beforeEach(() => {
+  dir = makeTempDir('baton-actors-');
 });
-afterEach(async () => {
-  await cleanup();
+afterEach(() => {
+  removeDir(dir);
 });
 
 const helper = (options: CommandInstrumentOptions) => createCommandInstrument({ ...options, spawner: 'helper' });

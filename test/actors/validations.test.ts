@@ -11,17 +11,18 @@ import {
   type RenderedValidation,
 } from '../../src/actors/validations.js';
 import { createCommandInstrument, createFunctionInstrument, type SheetFunctionContext } from '../../src/index.js';
-import { countingHooks, makeRequest, makeTempDir, waitFor } from './helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
+import { countingHooks, makeRequest } from './helpers.js';
 
 const node = process.execPath;
 let dir: string;
-let cleanup: () => Promise<void>;
 
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+beforeEach(() => {
+  dir = makeTempDir('baton-actors-');
 });
-afterEach(async () => {
-  await cleanup();
+afterEach(() => {
+  removeDir(dir);
 });
 
 async function one(validation: RenderedValidation, options: Partial<Parameters<typeof runValidations>[1]> = {}) {

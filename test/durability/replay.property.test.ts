@@ -12,14 +12,14 @@ import {
   type SheetState,
   type SheetStatus,
 } from '../../src/index.js';
-import { makeTempDir, removeDir } from '../store/helpers.js';
 import { buildScore, type ScoreDraft, type StageDraft } from '../support/build-score.js';
 import { dagDraftArb } from '../support/random-dag.js';
 import { prng } from '../support/random.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 import { fail, ok, runToEnd, settle, SimInstrument } from '../support/virtual-run.js';
 
 const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
-const workspace = makeTempDir();
+const workspace = makeTempDir('baton-replay-');
 afterAll(() => removeDir(workspace));
 
 const draftArb = dagDraftArb({

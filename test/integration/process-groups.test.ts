@@ -8,17 +8,9 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sharedSpawnerPool } from '../../src/actors/spawner/pool.js';
 import { ConductorClosedError, defineScore, type BatonEvent, type Conductor } from '../../src/index.js';
-import {
-  byId,
-  expectGroupGone,
-  flushEvents,
-  killGroupQuietly,
-  makeTempDir,
-  readPgid,
-  removeDir,
-  startConductor,
-  waitFor,
-} from './helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
+import { byId, expectGroupGone, flushEvents, killGroupQuietly, readPgid, startConductor } from './helpers.js';
 
 /** Starts two grandchildren that would outlive any test, records the group id and their pids, then waits. */
 const spawnSleepers = (name: string): string =>
@@ -37,7 +29,7 @@ const groups: number[] = [];
 beforeAll(() => sharedSpawnerPool().warm());
 
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-it-');
   ({ conductor, events } = startConductor());
 });
 

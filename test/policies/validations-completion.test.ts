@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineScore, type BatonEvent, type Conductor, type SheetFunctionContext } from '../../src/index.js';
-import { byId, flushEvents, makeTempDir, QUICK_BACKOFF, removeDir, startConductor } from '../integration/helpers.js';
+import { byId, flushEvents, QUICK_BACKOFF, startConductor } from '../integration/helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 
 let dir: string;
 let conductor: Conductor;

@@ -17,11 +17,12 @@ import { decideInCheckpoint } from '../../src/runtime/durability/decide-in-check
 import { CheckpointNeedsMigrationError } from '../../src/store/errors.js';
 import { LATEST_SCHEMA_VERSION, migrate } from '../../src/store/migrations.js';
 import { checkpointPath } from '../../src/store/sqlite-store.js';
-import { jobRow, makeTempDir, removeDir, sheetRow } from '../store/helpers.js';
+import { jobRow, sheetRow } from '../store/helpers.js';
 import { buildScore, type ScoreDraft } from '../support/build-score.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';
 
-const workspace = makeTempDir();
+const workspace = makeTempDir('baton-report-');
 afterAll(() => removeDir(workspace));
 
 function world(start = 0) {
@@ -170,7 +171,7 @@ describe('sheet events', () => {
 
 describe('sheet events in SQLite', () => {
   let dir: string;
-  beforeEach(() => (dir = makeTempDir()));
+  beforeEach(() => (dir = makeTempDir('baton-report-')));
   afterEach(() => removeDir(dir));
 
   it('migrate a v4 checkpoint to v5, keeping its rows, with an empty history', () => {

@@ -1,8 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createActor } from 'xstate';
+import { resolve } from 'node:path';
 import {
   sheetMachine,
   type AttemptRow,
@@ -13,17 +10,10 @@ import {
   type SheetRow,
   type SheetState,
 } from '../../src/index.js';
+import { startMachine } from '../support/machines.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CHILD = resolve(import.meta.dirname, 'fixtures/store-child.ts');
-
-export function makeTempDir(): string {
-  return realpathSync(mkdtempSync(join(tmpdir(), 'baton-store-')));
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
 
 const input: SheetInput = {
   maxAttempts: 3,
@@ -56,10 +46,8 @@ const PATHS: Record<SheetState, { over?: Partial<SheetInput>; events: SheetEvent
 /** A real sheet machine's context in `state`. */
 export function contextIn(state: SheetState): SheetContext {
   const path = PATHS[state];
-  const actor = createActor(sheetMachine, { input: { ...input, ...path.over } });
-  actor.start();
-  for (const event of path.events) actor.send(event);
-  const snapshot = actor.getSnapshot();
+  const { actor, send } = startMachine(sheetMachine, { ...input, ...path.over });
+  const snapshot = send(...path.events);
   actor.stop();
   if (snapshot.value !== state) throw new Error(`drove the sheet to ${String(snapshot.value)}, not ${state}`);
   return snapshot.context;

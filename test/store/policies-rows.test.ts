@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore, SqliteStore, type CheckpointStore } from '../../src/index.js';
-import { attemptRow, jobRow, makeTempDir, removeDir } from './helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { attemptRow, jobRow } from './helpers.js';
 
 let dir: string;
-beforeEach(() => (dir = makeTempDir()));
+beforeEach(() => (dir = makeTempDir('baton-store-')));
 afterEach(() => removeDir(dir));
 
 const stores: Array<[string, () => CheckpointStore]> = [

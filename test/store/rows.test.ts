@@ -8,11 +8,12 @@ import {
   type CheckpointStore,
   type SheetRow,
 } from '../../src/index.js';
-import { attemptRow, contextIn, jobRow, makeTempDir, removeDir, sheetRow } from './helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { attemptRow, contextIn, jobRow, sheetRow } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-store-');
 });
 afterEach(() => removeDir(dir));
 
