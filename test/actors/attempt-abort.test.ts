@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AttemptAbort, SignalAbortSource } from '../../src/actors/attempt-abort.js';
-import { createFunctionInstrument } from '../../src/actors/instruments/function.js';
-import { RUN_WITH_ABORT_SOURCE, type SheetFunction } from '../../src/actors/instruments/instrument.js';
+import { RUN_WITH_ABORT_SOURCE } from '../../src/actors/instruments/instrument.js';
 import { perform } from '../../src/actors/musician.js';
+import { createFunctionInstrument, type SheetFunction } from '../../src/index.js';
 import { countingHooks, makeRequest } from './helpers.js';
 
 const dir = '/nonexistent/baton-abort-tests';

@@ -2,25 +2,25 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { INHERITED_ENV_KEYS } from '../../src/actors/process/env.js';
+import { OUTPUT_TAIL_BYTES } from '../../src/actors/process/output-tail.js';
 import {
   createCommandInstrument as createWithDefaults,
   type CommandInstrumentOptions,
   type SpawnerMode,
-} from '../../src/actors/instruments/command.js';
-import { INHERITED_ENV_KEYS } from '../../src/actors/process/env.js';
-import { OUTPUT_TAIL_BYTES } from '../../src/actors/process/output-tail.js';
-import { countingHooks, makeRequest, makeTempDir } from './helpers.js';
+} from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { countingHooks, makeRequest } from './helpers.js';
 import { expectGroupGone, isAlive, stdoutLines } from './processes.js';
 
 const node = process.execPath;
 let dir: string;
-let cleanup: () => Promise<void>;
 
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+beforeEach(() => {
+  dir = makeTempDir('baton-actors-');
 });
-afterEach(async () => {
-  await cleanup();
+afterEach(() => {
+  removeDir(dir);
 });
 
 // Every expectation holds whether baton spawns in its own process or through a helper.

@@ -1,7 +1,11 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { createFunctionInstrument } from '../../src/actors/instruments/function.js';
-import type { AttemptHooks, SheetFunction, SheetFunctionContext } from '../../src/actors/instruments/instrument.js';
+import {
+  createFunctionInstrument,
+  type AttemptHooks,
+  type SheetFunction,
+  type SheetFunctionContext,
+} from '../../src/index.js';
 import { countingHooks, makeRequest } from './helpers.js';
 
 const dir = '/nonexistent/baton-function-tests';

@@ -1,13 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AttemptHooks, AttemptRequest } from '../../src/actors/instruments/instrument.js';
-
-/** A fresh temporary folder per test; removed by the returned cleanup. */
-export async function makeTempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'baton-actors-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
+import type { AttemptHooks, AttemptRequest } from '../../src/index.js';
 
 export function makeRequest(dir: string, overrides: Partial<AttemptRequest> = {}): AttemptRequest {
   return {
@@ -34,13 +26,4 @@ export function countingHooks(): AttemptHooks & { started: number } {
     },
   };
   return hooks;
-}
-
-/** Polls `check` until it returns a value other than undefined (the test timeout bounds it). */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }

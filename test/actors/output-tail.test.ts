@@ -2,15 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lastNonEmptyLine, OUTPUT_TAIL_BYTES, readTail } from '../../src/actors/process/output-tail.js';
-import { makeTempDir } from './helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 
 let dir: string;
-let cleanup: () => Promise<void>;
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+beforeEach(() => {
+  dir = makeTempDir('baton-actors-');
 });
-afterEach(async () => {
-  await cleanup();
+afterEach(() => {
+  removeDir(dir);
 });
 
 describe('readTail', () => {

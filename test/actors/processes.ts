@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { waitFor } from './helpers.js';
+import { waitFor } from '../support/wait-for.js';
 
 export { expectGroupGone, isAlive } from '../support/process-groups.js';
 

@@ -2,8 +2,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createCommandInstrument } from '../../src/actors/instruments/command.js';
-import { countingHooks, makeRequest, makeTempDir } from './helpers.js';
+import { createCommandInstrument } from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { countingHooks, makeRequest } from './helpers.js';
 
 const pools = vi.hoisted(() => ({ current: undefined as unknown }));
 
@@ -17,14 +18,13 @@ vi.mock('../../src/actors/spawner/pool.js', async (importOriginal) => {
 });
 
 let dir: string;
-let cleanup: () => Promise<void>;
 
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+beforeEach(() => {
+  dir = makeTempDir('baton-actors-');
   pools.current = undefined;
 });
-afterEach(async () => {
-  await cleanup();
+afterEach(() => {
+  removeDir(dir);
 });
 
 describe('a command instrument whose spawner helper cannot start', () => {

@@ -5,16 +5,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SpawnerReply, StartRequest } from '../../src/actors/spawner/protocol.js';
-import { makeTempDir, waitFor } from './helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
 
 const helperPath = fileURLToPath(new URL('../../src/actors/spawner/helper.ts', import.meta.url));
 let dir: string;
-let cleanup: () => Promise<void>;
 let helper: ChildProcess;
 let messages: unknown[];
 
 beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+  dir = makeTempDir('baton-actors-');
   messages = [];
   helper = fork(helperPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   helper.on('message', (message) => messages.push(message));
@@ -24,7 +24,7 @@ afterEach(async () => {
     helper.kill('SIGKILL');
     await once(helper, 'exit');
   }
-  await cleanup();
+  removeDir(dir);
 });
 
 function startRequest(id: number, file: string, args: string[]): StartRequest {

@@ -6,23 +6,28 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCommandInstrument, type CommandInstrumentOptions } from '../../src/actors/instruments/command.js';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import { defineScore } from '../../src/score/load.js';
-import { countingHooks, makeRequest, makeTempDir, waitFor } from './helpers.js';
+import {
+  Conductor,
+  createCommandInstrument,
+  defineScore,
+  type AttemptOutcome,
+  type AttemptRequest,
+  type CommandInstrumentOptions,
+} from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
+import { countingHooks, makeRequest } from './helpers.js';
 import { expectGroupGone, isAlive, parentOf, stdoutLines } from './processes.js';
 
 const node = process.execPath;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
-let cleanup: () => Promise<void>;
 
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+beforeEach(() => {
+  dir = makeTempDir('baton-actors-');
 });
-afterEach(async () => {
-  await cleanup();
+afterEach(() => {
+  removeDir(dir);
 });
 
 const helper = (options: CommandInstrumentOptions) => createCommandInstrument({ ...options, spawner: 'helper' });
@@ -197,7 +202,7 @@ describe('command instrument through spawner helpers', () => {
 
   it('does not keep a program alive once its attempts are done, and its helper goes with it', async () => {
     const script = join(dir, 'one-attempt.mjs');
-    const source = pathToFileURL(join(root, 'src', 'actors', 'instruments', 'command.ts')).href;
+    const source = pathToFileURL(join(root, 'src', 'index.ts')).href;
     await writeFile(
       script,
       `import { createCommandInstrument } from ${JSON.stringify(source)};
@@ -217,7 +222,7 @@ process.stdout.write(JSON.stringify(outcome));
 
   it('starts its first helper as it is created, before any attempt, and an idle helper keeps nothing alive', async () => {
     const script = join(dir, 'no-attempt.mjs');
-    const source = pathToFileURL(join(root, 'src', 'actors', 'instruments', 'command.ts')).href;
+    const source = pathToFileURL(join(root, 'src', 'index.ts')).href;
     await writeFile(
       script,
       `import { readdirSync, readFileSync } from 'node:fs';

@@ -4,26 +4,25 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAlive } from '../support/process-groups.js';
-import { createCommandInstrument } from '../../src/actors/instruments/command.js';
-import { createFunctionInstrument } from '../../src/actors/instruments/function.js';
-import type { SheetFunctionContext } from '../../src/actors/instruments/instrument.js';
 import {
   FILE_MATCH_MAX_BYTES,
   describeValidation,
   runValidations,
   type RenderedValidation,
 } from '../../src/actors/validations.js';
-import { countingHooks, makeRequest, makeTempDir, waitFor } from './helpers.js';
+import { createCommandInstrument, createFunctionInstrument, type SheetFunctionContext } from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
+import { countingHooks, makeRequest } from './helpers.js';
 
 const node = process.execPath;
 let dir: string;
-let cleanup: () => Promise<void>;
 
-beforeEach(async () => {
-  ({ dir, cleanup } = await makeTempDir());
+beforeEach(() => {
+  dir = makeTempDir('baton-actors-');
 });
-afterEach(async () => {
-  await cleanup();
+afterEach(() => {
+  removeDir(dir);
 });
 
 async function one(validation: RenderedValidation, options: Partial<Parameters<typeof runValidations>[1]> = {}) {

@@ -10,7 +10,7 @@ import {
   type BatchOutcome,
   type BatchRunResult,
   type BatchStrategySpec,
-} from '../../src/batches/index.js';
+} from '../../src/index.js';
 import { CountingSource, range } from './helpers.js';
 import { ShuffledClock } from './shuffled-clock.js';
 

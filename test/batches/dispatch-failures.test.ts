@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
 import {
   BatchAbortedError,
   BatchHaltError,
   BatchLengthError,
   BatchTimeoutError,
   dispatchBatches,
+  VirtualClock,
   type BatchExecutor,
-} from '../../src/batches/index.js';
-import { asyncSource, CountingSource, range, runVirtual, sourceRecord } from './helpers.js';
+} from '../../src/index.js';
+import { runVirtual } from '../support/virtual-run.js';
+import { asyncSource, CountingSource, range, sourceRecord } from './helpers.js';
 
 const double: BatchExecutor<number, number> = (items) => items.map((n) => n * 2);
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { dispatchBatches, type BatchExecutor } from '../../src/batches/index.js';
-import { asyncSource, range, runVirtual, sourceRecord } from './helpers.js';
+import { dispatchBatches, VirtualClock, type BatchExecutor } from '../../src/index.js';
+import { runVirtual } from '../support/virtual-run.js';
+import { asyncSource, range, sourceRecord } from './helpers.js';
 
 const double: BatchExecutor<number, number> = (items) => items.map((n) => n * 2);
 

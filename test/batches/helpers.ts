@@ -1,32 +1,3 @@
-import type { VirtualClock } from '../../src/runtime/clock.js';
-import { settle } from '../support/virtual-run.js';
-
-export { settle };
-
-/**
- * Waits for `promise` in virtual time: lets promises settle, then jumps the clock to its
- * next timer, until the promise settles. Throws if nothing is left to happen.
- */
-export async function runVirtual<V>(promise: Promise<V>, clock: VirtualClock): Promise<V> {
-  let outcome: { ok: true; value: V } | { ok: false; error: unknown } | undefined;
-  promise.then(
-    (value) => (outcome = { ok: true, value }),
-    (error: unknown) => (outcome = { ok: false, error }),
-  );
-  for (let step = 0; step < 100_000; step++) {
-    await settle();
-    if (outcome === undefined && !clock.runNext()) {
-      await settle();
-      if (outcome === undefined) throw new Error('runVirtual: stuck, no timer left and the promise has not settled');
-    }
-    if (outcome !== undefined) {
-      if (outcome.ok) return outcome.value;
-      throw outcome.error;
-    }
-  }
-  throw new Error('runVirtual: too many steps');
-}
-
 /**
  * A source that records how it is used: items pulled, whether `return()` was called, and a
  * check run before every pull.

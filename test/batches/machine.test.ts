@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
-import { batchMachine, type BatchEvent, type BatchInput } from '../../src/machines/batch.js';
+import { batchMachine, type BatchEvent, type BatchInput } from '../../src/index.js';
+import { startMachine } from '../support/machines.js';
 
 const backoff = { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 };
 
-function play(input: Partial<BatchInput>, events: BatchEvent[]) {
-  const actor = createActor(batchMachine, {
-    input: { index: 0, size: 3, maxAttempts: 1, exhausted: 'halt', backoff, ...input },
-  });
-  actor.start();
-  for (const event of events) actor.send(event);
-  return actor.getSnapshot();
-}
+const play = (input: Partial<BatchInput>, events: BatchEvent[]) =>
+  startMachine(batchMachine, { index: 0, size: 3, maxAttempts: 1, exhausted: 'halt', backoff, ...input }).send(...events);
 
 const ok = (count: number, at = 0): BatchEvent => ({ type: 'SUCCEEDED', count, at, random: 0 });
 const failed = (at = 0, reason: 'error' | 'timeout' = 'error'): BatchEvent => ({ type: 'FAILED', reason, error: 'boom', at, random: 0 });

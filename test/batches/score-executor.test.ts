@@ -1,10 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchHaltError, BatchTimeoutError, dispatchBatches } from '../../src/batches/index.js';
-import { loadScore } from '../../src/score/load.js';
-import type { Score } from '../../src/score/types.js';
+import { BatchHaltError, BatchTimeoutError, dispatchBatches, loadScore, type Score } from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 
 const scoreYaml = (dir: string): string => `
 version: 1
@@ -54,15 +52,15 @@ let dir: string;
 let score: Score;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'baton-batches-'));
+  dir = makeTempDir('baton-batches-');
   await writeFile(join(dir, 'score.yaml'), scoreYaml(dir));
   await writeFile(join(dir, 'squares.mjs'), FUNCTION_MODULE);
   await writeFile(join(dir, 'squares-cli.mjs'), COMMAND_SCRIPT);
   score = await loadScore(join(dir, 'score.yaml'));
 });
 
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
+afterAll(() => {
+  removeDir(dir);
 });
 
 describe('a score instrument as the executor', () => {

@@ -3,13 +3,14 @@ import {
   dispatchBatches,
   keyStrategy,
   sizeStrategy,
+  VirtualClock,
   weightStrategy,
   type BatchGrouper,
   type BatchStrategy,
   type GroupedItems,
-} from '../../src/batches/index.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { range, runVirtual } from './helpers.js';
+} from '../../src/index.js';
+import { runVirtual } from '../support/virtual-run.js';
+import { range } from './helpers.js';
 
 function drain<T>(grouper: BatchGrouper<T>): GroupedItems<T>[] {
   const out: GroupedItems<T>[] = [];

@@ -4,11 +4,12 @@ import {
   BatchAbortedError,
   BatchHaltError,
   streamBatches,
+  VirtualClock,
   type BatchExecutor,
   type BatchOutcome,
-} from '../../src/batches/index.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { CountingSource, range, runVirtual, settle } from './helpers.js';
+} from '../../src/index.js';
+import { runVirtual, settle } from '../support/virtual-run.js';
+import { CountingSource, range } from './helpers.js';
 
 const same: BatchExecutor<number, number> = (items) => items;
 

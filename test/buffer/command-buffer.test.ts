@@ -1,29 +1,22 @@
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCommandInstrument } from '../../src/actors/instruments/command.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import { defineScore, type ScoreInput } from '../../src/score/index.js';
+import { Conductor, createCommandInstrument, defineScore, type BatonEvent, type ScoreInput } from '../../src/index.js';
+import { flushEvents } from '../integration/helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 
 let dir: string;
 let conductor: Conductor;
 
 beforeEach(() => {
-  dir = realpathSync(mkdtempSync(join(tmpdir(), 'baton-buffer-')));
+  dir = makeTempDir('baton-buffer-');
   conductor = new Conductor();
 });
 
 afterEach(async () => {
   await conductor.shutdown();
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 });
-
-const flushEvents = async (): Promise<void> => {
-  await new Promise((resolve) => setImmediate(resolve));
-  await new Promise((resolve) => setImmediate(resolve));
-};
 
 function score(command: string[], sheets: ScoreInput['sheets'], retries = 0): ReturnType<typeof defineScore> {
   return defineScore({

@@ -1,8 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import { Conductor, VirtualClock, type BatonEvent } from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { runToEnd, settle } from '../support/virtual-run.js';
 import { SlowStartInstrument } from './slow-start.js';

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import type { BufferSpec, Score } from '../../src/score/types.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { Conductor, MemoryStore, VirtualClock, type BatonEvent, type BufferSpec, type Score } from '../../src/index.js';
 import { buildScore, type InstrumentDraft } from '../support/build-score.js';
 import { runToEnd, settle } from '../support/virtual-run.js';
 import { SlowStartInstrument } from './slow-start.js';

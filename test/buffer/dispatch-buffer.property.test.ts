@@ -1,11 +1,9 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { BufferClosedError, DispatchBuffer, type StartFailure } from '../../src/runtime/attempts/buffer/dispatch-buffer.js';
+import { BufferClosedError, DispatchBuffer, VirtualClock, type StartFailure } from '../../src/index.js';
+import { settle } from '../support/virtual-run.js';
 
 const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
-
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 type TryResult = 'ok' | 'transient' | 'permanent' | 'throws';
 

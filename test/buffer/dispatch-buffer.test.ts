@@ -1,14 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
 import {
   BufferClosedError,
   DispatchBuffer,
+  VirtualClock,
   type DispatchBufferOptions,
   type StartFailure,
   type StartFailureInfo,
-} from '../../src/runtime/attempts/buffer/dispatch-buffer.js';
-
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+} from '../../src/index.js';
+import { settle } from '../support/virtual-run.js';
 
 /** A start that waits until the test says how it went. */
 class ManualStarts {

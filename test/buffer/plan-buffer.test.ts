@@ -1,33 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { planDispatch, type DispatchView, type JobView, type ReadyQueueView } from '../../src/runtime/dispatch/plan-dispatch.js';
+import { planDispatch, type DispatchView, type JobView, type ReadyQueueView } from '../../src/index.js';
+import { dispatchView, jobView, plannedIds as ids, queue } from '../support/dispatch-views.js';
 
-const queue = (instrument: string, sheets: number[], model?: string): ReadyQueueView => ({ instrument, model, sheets: new Set(sheets) });
+const job = (jobId: string, queues: ReadyQueueView[], over: Partial<JobView> = {}): JobView => jobView({ jobId, queues, ...over });
 
-const job = (jobId: string, queues: ReadyQueueView[], over: Partial<JobView> = {}): JobView => ({
-  jobId,
-  state: 'running',
-  inFlight: 0,
-  concurrency: 100,
-  instrumentCaps: new Map(),
-  modelCaps: new Map(),
-  pacingMs: 0,
-  lastDispatchAt: undefined,
-  queues,
-  ...over,
-});
-
-const view = (jobs: JobView[], buffers: Record<string, Record<string, number>>): DispatchView => ({
-  shuttingDown: false,
-  inFlight: 0,
-  instrumentInFlight: new Map(),
-  modelInFlight: new Map(),
-  jobs,
-  gates: new Map(),
-  now: 0,
-  buffers: new Map(Object.entries(buffers).map(([id, rooms]) => [id, new Map(Object.entries(rooms).map(([name, free]) => [name, { free }]))])),
-});
-
-const ids = (plan: ReturnType<typeof planDispatch>) => plan.dispatch.map((r) => `${r.jobId}:${r.sheet}`);
+/** `buffers`: the free slots of each job's buffers, by job id and instrument. */
+const view = (jobs: JobView[], buffers: Record<string, Record<string, number>>): DispatchView =>
+  dispatchView(jobs, {
+    buffers: new Map(Object.entries(buffers).map(([id, rooms]) => [id, new Map(Object.entries(rooms).map(([name, free]) => [name, { free }]))])),
+  });
 
 describe('planning with dispatch buffers', () => {
   it('dispatches only into free buffer slots and holds the rest back as at_capacity', () => {

@@ -1,5 +1,4 @@
-import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from '../../src/actors/instruments/instrument.js';
-import type { VirtualClock } from '../../src/runtime/clock.js';
+import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument, VirtualClock } from '../../src/index.js';
 
 /** How one call of `run` goes: it starts (after `startMs`), or fails to start. */
 export type StartBehaviour = 'start' | 'transient' | 'permanent';

@@ -4,24 +4,16 @@
  * someone else's or in use. Waits poll for outcomes (a line a sheet wrote, a state in
  * `status --json`); nothing asserts on timing.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import {
-  baton,
-  killLeftovers,
-  readLines,
-  startBaton,
-  statusJson,
-  waitFor,
-  waitForLine,
-  type BatonProcess,
-  type StatusDocument,
-} from '../durability/baton-process.js';
+import { SqliteStore } from '../../src/index.js';
+import { killLeftovers, readLines, statusJson, waitForLine, type StatusDocument } from '../durability/baton-process.js';
 import { groupExists } from '../integration/helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
+import { baton, startBaton, type BatonProcess } from './run-cli.js';
 
 const NO_STACK = /\n\s+at /;
 
@@ -47,12 +39,12 @@ afterEach(async () => {
   }
   for (const w of workspaces.splice(0)) {
     killLeftovers(w.log);
-    rmSync(w.dir, { recursive: true, force: true });
+    removeDir(w.dir);
   }
 });
 
 function workspace(): Workspace {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'baton-durability-cli-')));
+  const dir = makeTempDir('baton-durability-cli-');
   const ws = join(dir, 'ws');
   const w: Workspace = {
     dir,
@@ -128,7 +120,7 @@ async function runUntilSlow(w: Workspace): Promise<BatonProcess> {
   // A sheet logs its line before it runs its command: stopped in between, a slowOnce sheet
   // would not have marked its first run yet, and would sleep its 30 s again on the resume.
   const mark = slowOnceMark(w);
-  if (readFileSync(w.score, 'utf8').includes(mark)) await waitFor(() => (existsSync(mark) ? true : undefined));
+  if (readFileSync(w.score, 'utf8').includes(mark)) await waitFor(() => (existsSync(mark) ? true : undefined), { pollMs: 20 });
   return proc;
 }
 
@@ -243,10 +235,13 @@ describe('baton status beside a run', () => {
     );
     const running = await runUntilSlow(w);
 
-    const live = await waitFor(async () => {
-      const doc = await status(w);
-      return doc.sheets.find((s) => s.id === 'bad')?.state === 'failed' && states(doc).slow === 'running' ? doc : undefined;
-    });
+    const live = await waitFor(
+      async () => {
+        const doc = await status(w);
+        return doc.sheets.find((s) => s.id === 'bad')?.state === 'failed' && states(doc).slow === 'running' ? doc : undefined;
+      },
+      { pollMs: 20 },
+    );
     expect(live.running?.pid).toBe(running.pid);
     expect(states(live)).toEqual({ paid: 'completed', bad: 'failed', slow: 'running', after: 'pending' });
     expect(live.sheets.find((s) => s.id === 'bad')).toMatchObject({ attempts: 1, lastError: expect.stringMatching(/\S/) });
@@ -391,7 +386,7 @@ describe('stopping with Ctrl-C', () => {
     expect(stopped.stderr).toContain(`baton resume ${w.score}`);
     expect(stopped.stderr).not.toMatch(NO_STACK);
     // The running attempt was stopped with it.
-    await waitFor(() => (groupExists(slowGroup) ? undefined : true));
+    await waitFor(() => (groupExists(slowGroup) ? undefined : true), { pollMs: 20 });
 
     const paused = await status(w);
     expect(paused.running).toBeNull();

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { baton } from '../cli/run-cli.js';
-import { tmpFolder, writeIn } from './helpers.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { writeIn } from './helpers.js';
 
 // The built CLI inherits this process's environment: each test sets BATON_DEFAULTS itself.
 afterEach(() => {
@@ -27,7 +28,7 @@ instruments:
 `;
 
 function setup(greeting = 'hello'): { dir: string; score: string; defaults: string } {
-  const dir = tmpFolder();
+  const dir = makeTempDir('baton-defaults-');
   return { dir, score: writeIn(dir, 'score.yaml', onClaude), defaults: writeIn(dir, 'defaults.yaml', platformText(greeting)) };
 }
 

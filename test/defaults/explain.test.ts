@@ -1,14 +1,14 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/score/duration.js';
-import { closeMatches, formatDuration } from '../../src/score/defaults/explain-text.js';
 import {
-  SheetNotInScoreError,
   explainSheet,
+  parseDuration,
   parsePlatformDefaults,
   parseScore,
+  SheetNotInScoreError,
   type SheetExplanation,
-} from '../../src/score/index.js';
+} from '../../src/index.js';
+import { closeMatches, formatDuration } from '../../src/score/defaults/explain-text.js';
 import { buildScore } from '../support/build-score.js';
 import { score } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parsePlatformDefaults, parseScore } from '../../src/index.js';
 import { fingerprintOf, incompatibilities } from '../../src/runtime/durability/fingerprint.js';
-import { parsePlatformDefaults, parseScore } from '../../src/score/index.js';
 import { score } from './helpers.js';
 
 const text = score('  - id: a\n  - { id: b, fan_out: 2, depends_on: [a] }');

@@ -1,13 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { expect } from 'vitest';
-import { ScoreError, type ScoreProblem } from '../../src/score/index.js';
-
-/** A fresh folder for files of one test. */
-export function tmpFolder(): string {
-  return mkdtempSync(path.join(tmpdir(), 'baton-defaults-'));
-}
+import { ScoreError, type ScoreProblem } from '../../src/index.js';
+import { rejectionOf } from '../support/thrown.js';
 
 /** Writes `text` to `name` in `dir` and returns the file's absolute path. */
 export function writeIn(dir: string, name: string, text: string): string {
@@ -18,13 +12,7 @@ export function writeIn(dir: string, name: string, text: string): string {
 
 /** The problems of the ScoreError `run` throws (or rejects with); fails if it throws nothing else. */
 export async function problemsOf(run: () => unknown): Promise<ScoreProblem[]> {
-  try {
-    await run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ScoreError);
-    return (e as ScoreError).problems;
-  }
-  throw new Error('expected a ScoreError, but nothing was thrown');
+  return (await rejectionOf(ScoreError, run, 'expected a ScoreError, but nothing was thrown')).problems;
 }
 
 /** A score (YAML) with one `sh` command instrument unless `instruments` says otherwise. */

@@ -6,8 +6,9 @@ import {
   loadScore,
   parsePlatformDefaults,
   parseScore,
-} from '../../src/score/index.js';
-import { problemsOf, score, tmpFolder, writeIn } from './helpers.js';
+} from '../../src/index.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { problemsOf, score, writeIn } from './helpers.js';
 
 const FILE = '/etc/baton/defaults.yaml';
 const platform = (text: string) => parsePlatformDefaults(text, { sourcePath: FILE });
@@ -22,7 +23,7 @@ describe('platform defaults files', () => {
   });
 
   it('read JSON when the file ends in .json', async () => {
-    const dir = tmpFolder();
+    const dir = makeTempDir('baton-defaults-');
     const file = writeIn(dir, 'defaults.json', '{ "heal": true }');
     expect((await loadPlatformDefaults(file)).settings).toEqual({ heal: true });
   });
@@ -60,7 +61,7 @@ describe('platform defaults files', () => {
   });
 
   it('say what named a file that cannot be read', async () => {
-    const missing = path.join(tmpFolder(), 'nope.yaml');
+    const missing = path.join(makeTempDir('baton-defaults-'), 'nope.yaml');
     const [problem] = await problemsOf(() => loadPlatformDefaults(missing, { namedBy: 'BATON_DEFAULTS' }));
     expect(problem).toEqual({ path: missing, message: 'platform defaults file not found (named by BATON_DEFAULTS)' });
   });
@@ -97,19 +98,19 @@ describe('platform instruments', () => {
   });
 
   it('resolve a function module relative to the platform file', async () => {
-    const dir = tmpFolder();
+    const dir = makeTempDir('baton-defaults-');
     writeIn(dir, 'tasks.mjs', 'export default async () => ({ ok: true });\n');
     const defaults = writeIn(dir, 'defaults.yaml', 'instruments:\n  js: { kind: function, module: ./tasks.mjs }\n');
-    const scoreFile = writeIn(tmpFolder(), 'score.yaml', score('  - { id: a, instrument: js }'));
+    const scoreFile = writeIn(makeTempDir('baton-defaults-'), 'score.yaml', score('  - { id: a, instrument: js }'));
     const s = await loadScore(scoreFile, { defaults });
     expect(s.instruments.js).toMatchObject({ module: path.join(dir, 'tasks.mjs') });
     expect(typeof (s.instruments.js as { fn?: unknown }).fn).toBe('function');
   });
 
   it('report a missing module in the platform file', async () => {
-    const dir = tmpFolder();
+    const dir = makeTempDir('baton-defaults-');
     const defaults = writeIn(dir, 'defaults.yaml', 'instruments:\n  js: { kind: function, module: ./gone.mjs }\n');
-    const scoreFile = writeIn(tmpFolder(), 'score.yaml', score('  - { id: a, instrument: js }'));
+    const scoreFile = writeIn(makeTempDir('baton-defaults-'), 'score.yaml', score('  - { id: a, instrument: js }'));
     const [problem] = await problemsOf(() => loadScore(scoreFile, { defaults }));
     expect(problem!.path).toBe(`${defaults}: instruments.js.module`);
   });

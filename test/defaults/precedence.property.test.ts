@@ -1,14 +1,14 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import {
-  ScoreError,
+  definePlatformDefaults,
   defineScore,
   explainSheet,
-  definePlatformDefaults,
+  ScoreError,
   type PlatformDefaults,
   type Score,
   type ScoreInput,
-} from '../../src/score/index.js';
+} from '../../src/index.js';
 
 const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
 const FILE = '/etc/baton/defaults.yaml';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlatformDefaults, parseScore, type Score } from '../../src/score/index.js';
+import { parsePlatformDefaults, parseScore, type Score } from '../../src/index.js';
 import { score } from './helpers.js';
 
 const FILE = '/etc/baton/defaults.yaml';

@@ -1,49 +1,13 @@
 /**
  * The built `baton` binary as separate processes that a test can signal, kill and wait
- * for: what the durability tests need beyond `test/cli/run-cli.ts`. No wait here is an
- * assertion; every one polls for an outcome and is bounded only by the test timeout.
+ * for: what the durability tests need beyond `startBaton` and `baton` (test/cli/run-cli.ts).
+ * No wait here is an assertion; every one polls for an outcome and is bounded only by the
+ * test timeout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { CLI } from '../cli/run-cli.js';
+import { baton, type BatonProcess, type CliResult, type Exit } from '../cli/run-cli.js';
 import { killGroupQuietly } from '../integration/helpers.js';
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-export interface BatonProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  /** Resolves once the process exited and its output streams closed. */
-  readonly exited: Promise<Exit>;
-  /** Output so far. */
-  stdout(): string;
-  stderr(): string;
-}
-
-/** Starts `node dist/cli/main.js ...args` without a TTY. */
-export function startBaton(args: string[], options: { cwd?: string } = {}): BatonProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const exited = new Promise<Exit>((done, fail) => {
-    child.on('error', fail);
-    child.on('close', (code, signal) => done({ code, signal, stdout, stderr }));
-  });
-  if (child.pid === undefined) throw new Error('baton did not start');
-  return { child, pid: child.pid, exited, stdout: () => stdout, stderr: () => stderr };
-}
-
-/** Runs `baton ...args` to its end. */
-export function baton(args: string[], options: { cwd?: string } = {}): Promise<Exit> {
-  return startBaton(args, options).exited;
-}
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * SIGKILLs the process after `delayMs` unless it ended first. The exit tells which
@@ -58,18 +22,9 @@ export async function killAfter(proc: BatonProcess, delayMs: number): Promise<Ex
   }
 }
 
-/** Polls `check` until it returns something other than undefined. */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, pollMs = 20): Promise<T> {
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-}
-
 /** Waits until `file` has a line for which `match` holds; returns that line. */
 export function waitForLine(file: string, match: (line: string) => boolean): Promise<string> {
-  return waitFor(() => readLines(file).find(match));
+  return waitFor(() => readLines(file).find(match), { pollMs: 20 });
 }
 
 /** The complete lines of a file (none if it does not exist). */
@@ -127,7 +82,7 @@ export interface StatusDocument {
   sheets: StatusSheet[];
 }
 
-export async function statusJson(score: string, options: { cwd?: string } = {}): Promise<{ exit: Exit; status: StatusDocument | undefined }> {
+export async function statusJson(score: string, options: { cwd?: string } = {}): Promise<{ exit: CliResult; status: StatusDocument | undefined }> {
   const exit = await baton(['status', score, '--json'], options);
   if (exit.code !== 0) return { exit, status: undefined };
   return { exit, status: JSON.parse(exit.stdout) as StatusDocument };

@@ -18,12 +18,13 @@
  * trial's seed (default: from the time); each trial's name carries its seed, and a trial
  * replays its kill delays from it (the moments still depend on the machine's speed).
  */
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBaton, type Exit } from '../cli/run-cli.js';
 import { prng } from '../support/random.js';
-import { killAfter, killLeftovers, readLines, startBaton, statusJson, type Exit, type StatusDocument } from './baton-process.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { killAfter, killLeftovers, readLines, statusJson, type StatusDocument } from './baton-process.js';
 
 const TRIALS = Number(process.env.BATON_CRASH_TRIALS ?? 10);
 const FIRST_SEED = Number(process.env.BATON_CRASH_SEED ?? Date.now() % 1_000_000);
@@ -72,7 +73,7 @@ function countLines(log: string): Map<string, number> {
 async function trial(seed: number): Promise<void> {
   const random = prng(seed);
   const delay = (): number => 150 + Math.floor(random() * 1350);
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'baton-crash-')));
+  const dir = makeTempDir('baton-crash-');
   const log = join(dir, 'log');
   const score = join(dir, 'score.yaml');
   writeFileSync(score, scoreText(log));
@@ -152,7 +153,7 @@ async function trial(seed: number): Promise<void> {
     }
   } finally {
     killLeftovers(log);
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 }
 

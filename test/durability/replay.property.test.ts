@@ -1,21 +1,25 @@
 import { fc, test } from '@fast-check/vitest';
 import { afterAll, describe, expect } from 'vitest';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { TERMINAL_STATES, type SheetState } from '../../src/machines/types.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import type { JobResult } from '../../src/runtime/conductor.js';
-import type { SheetStatus } from '../../src/runtime/status.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import type { SheetRow } from '../../src/store/types.js';
-import { makeTempDir, removeDir } from '../store/helpers.js';
+import {
+  Conductor,
+  MemoryStore,
+  TERMINAL_STATES,
+  VirtualClock,
+  type AttemptOutcome,
+  type AttemptRequest,
+  type JobResult,
+  type SheetRow,
+  type SheetState,
+  type SheetStatus,
+} from '../../src/index.js';
 import { buildScore, type ScoreDraft, type StageDraft } from '../support/build-score.js';
 import { dagDraftArb } from '../support/random-dag.js';
 import { prng } from '../support/random.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 import { fail, ok, runToEnd, settle, SimInstrument } from '../support/virtual-run.js';
 
 const RUNS = Number(process.env.BATON_PROPERTY_RUNS ?? 200);
-const workspace = makeTempDir();
+const workspace = makeTempDir('baton-replay-');
 afterAll(() => removeDir(workspace));
 
 const draftArb = dagDraftArb({

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
+import { Conductor, MemoryStore, VirtualClock } from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { fail, ok, runToEnd, settle, SimInstrument } from '../support/virtual-run.js';
 

@@ -8,21 +8,28 @@ import type { ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor, type ConductorOptions } from '../../src/runtime/conductor.js';
-import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError } from '../../src/runtime/errors.js';
-import type { Score } from '../../src/score/types.js';
-import { CheckpointLockedError } from '../../src/store/errors.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore } from '../../src/store/types.js';
-import { makeTempDir, removeDir, spawnChild } from '../store/helpers.js';
+import {
+  CheckpointEmptyError,
+  CheckpointLockedError,
+  CheckpointNotEmptyError,
+  Conductor,
+  IncompatibleCheckpointError,
+  MemoryStore,
+  SqliteStore,
+  VirtualClock,
+  type AttemptRequest,
+  type CheckpointStore,
+  type ConductorOptions,
+  type Score,
+} from '../../src/index.js';
+import { spawnChild } from '../store/helpers.js';
 import { buildScore, type ScoreDraft } from '../support/build-score.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { thrownBy } from '../support/thrown.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';
 
 const host = hostname();
-const workspace = makeTempDir();
+const workspace = makeTempDir('baton-restore-');
 afterAll(() => removeDir(workspace));
 
 function score(draft: ScoreDraft): Score {
@@ -354,15 +361,8 @@ describe('restore: a score that changed since the checkpoint', () => {
     return crashedRun(original, always(ok, 100), 150);
   }
 
-  function refusal(run: () => unknown): IncompatibleCheckpointError {
-    try {
-      run();
-    } catch (error) {
-      expect(error).toBeInstanceOf(IncompatibleCheckpointError);
-      return error as IncompatibleCheckpointError;
-    }
-    throw new Error('the restore was not refused');
-  }
+  const refusal = (run: () => unknown): IncompatibleCheckpointError =>
+    thrownBy(IncompatibleCheckpointError, run, 'the restore was not refused');
 
   it('refuses a score that lost a sheet, naming it, and leaves the checkpoint as it was', async () => {
     const crashed = await crashedOriginal();
@@ -503,7 +503,7 @@ describe('the job lock', () => {
   });
 
   it('refuses while another OS process holds the file, and takes over once it was killed', async () => {
-    dir = makeTempDir();
+    dir = makeTempDir('baton-restore-');
     const path = join(dir, 'baton.db');
     // The fixture's job has the shape of this score (plan → edit ×3 → review on edit.2).
     const held = score({ stages: [{ id: 'plan' }, { id: 'edit', fanOut: 3, deps: ['plan'] }, { id: 'review', deps: ['edit.2'] }] });

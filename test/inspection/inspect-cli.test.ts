@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHEET_STATES } from '../../src/machines/types.js';
-import type { InspectionRecord } from '../../src/observe/inspection-record.js';
+import { SHEET_STATES, type InspectionRecord } from '../../src/index.js';
 import { baton, scoreFile } from '../cli/run-cli.js';
 
 const header = `version: 1

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { baton, CLI, scoreFile, type CliResult } from '../cli/run-cli.js';
+import { baton, scoreFile, startBaton, type Exit } from '../cli/run-cli.js';
 
 /** `wait` runs until the test creates the `go` file: the job cannot end before a viewer has seen it. */
 const SCORE = `version: 1
@@ -28,24 +27,20 @@ interface StatelyMessage {
 
 interface Started {
   url: Promise<string>;
-  done: Promise<CliResult>;
+  done: Promise<Exit>;
 }
 
 function start(args: string[]): Started {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
+  const run = startBaton(args);
   let announced: (url: string) => void = () => undefined;
   const url = new Promise<string>((resolve) => (announced = resolve));
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d;
-    const found = /inspection on (ws:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+  // Listens after startBaton's own listener, so that `run.stderr()` holds the chunk.
+  run.child.stderr!.on('data', () => {
+    const found = /inspection on (ws:\/\/127\.0\.0\.1:\d+)/.exec(run.stderr());
     if (found) announced(found[1]!);
   });
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  void done.then((r) => announced(`(exited ${r.code} before announcing: ${r.stderr})`));
-  return { url, done };
+  void run.exited.then((r) => announced(`(exited ${r.code} before announcing: ${r.stderr})`));
+  return { url, done: run.exited };
 }
 
 /** Connects a viewer and collects what it receives until the relay closes it. */
@@ -78,7 +73,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function watchRun(args: string[], score: string): Promise<{ messages: StatelyMessage[]; result: CliResult; url: string; closeCode: number }> {
+async function watchRun(args: string[], score: string): Promise<{ messages: StatelyMessage[]; result: Exit; url: string; closeCode: number }> {
   const run = start(args);
   const url = await run.url;
   expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);

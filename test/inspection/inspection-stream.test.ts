@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor, type JobResult } from '../../src/runtime/conductor.js';
-import type { InspectionRecord } from '../../src/observe/inspection-record.js';
-import { inspectionStream, type InspectionStreamOptions } from '../../src/observe/inspection.js';
+import {
+  Conductor,
+  inspectionStream,
+  VirtualClock,
+  type AttemptRequest,
+  type InspectionRecord,
+  type InspectionStreamOptions,
+  type JobResult,
+} from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { fail, ok, runToEnd, SimInstrument } from '../support/virtual-run.js';
 

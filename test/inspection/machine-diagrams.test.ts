@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMachine, type AnyStateMachine } from 'xstate';
+import { conductorMachine, machineJson, machineMermaid, SHEET_STATES, sheetMachine } from '../../src/index.js';
 import { breakerMachine } from '../../src/machines/breaker.js';
-import { conductorMachine } from '../../src/machines/conductor.js';
-import { sheetMachine } from '../../src/machines/sheet.js';
-import { SHEET_STATES } from '../../src/machines/types.js';
-import { machineJson, machineMermaid } from '../../src/observe/machine-diagrams.js';
 
 interface JsonTransition {
   target?: string[];

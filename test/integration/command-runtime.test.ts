@@ -6,17 +6,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineScore } from '../../src/score/load.js';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import { byId, flushEvents, makeTempDir, QUICK_BACKOFF, removeDir, startConductor } from './helpers.js';
+import { defineScore, type BatonEvent, type Conductor } from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { byId, flushEvents, QUICK_BACKOFF, startConductor } from './helpers.js';
 
 let dir: string;
 let conductor: Conductor;
 let events: BatonEvent[];
 
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-it-');
   ({ conductor, events } = startConductor());
 });
 

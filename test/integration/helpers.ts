@@ -3,31 +3,9 @@
  * Nothing here asserts on timing; every wait polls for an outcome and is bounded only by
  * the test timeout.
  */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import type { SheetStatus } from '../../src/runtime/status.js';
-
-/** A fresh temporary folder (symlinks resolved, so paths compare equal to what baton reports). */
-export function makeTempDir(prefix = 'baton-it-'): string {
-  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
-
-/** Polls `check` until it returns a value other than undefined (the test timeout bounds it). */
-export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, pollMs = 10): Promise<T> {
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-}
+import { Conductor, type BatonEvent, type SheetStatus } from '../../src/index.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** Lets the event bus deliver what it queued (it drains on `setImmediate`). */
 export async function flushEvents(): Promise<void> {

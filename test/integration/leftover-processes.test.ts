@@ -6,24 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineScore } from '../../src/score/load.js';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import {
-  expectGroupGone,
-  killGroupQuietly,
-  makeTempDir,
-  QUICK_BACKOFF,
-  readPgid,
-  removeDir,
-  startConductor,
-} from './helpers.js';
+import { defineScore, type Conductor } from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { expectGroupGone, killGroupQuietly, QUICK_BACKOFF, readPgid, startConductor } from './helpers.js';
 
 let dir: string;
 let conductor: Conductor;
 const groups: number[] = [];
 
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-it-');
   ({ conductor } = startConductor());
 });
 

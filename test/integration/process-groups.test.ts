@@ -7,21 +7,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sharedSpawnerPool } from '../../src/actors/spawner/pool.js';
-import { defineScore } from '../../src/score/load.js';
-import { ConductorClosedError } from '../../src/runtime/errors.js';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import {
-  byId,
-  expectGroupGone,
-  flushEvents,
-  killGroupQuietly,
-  makeTempDir,
-  readPgid,
-  removeDir,
-  startConductor,
-  waitFor,
-} from './helpers.js';
+import { ConductorClosedError, defineScore, type BatonEvent, type Conductor } from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
+import { byId, expectGroupGone, flushEvents, killGroupQuietly, readPgid, startConductor } from './helpers.js';
 
 /** Starts two grandchildren that would outlive any test, records the group id and their pids, then waits. */
 const spawnSleepers = (name: string): string =>
@@ -40,7 +29,7 @@ const groups: number[] = [];
 beforeAll(() => sharedSpawnerPool().warm());
 
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-it-');
   ({ conductor, events } = startConductor());
 });
 

@@ -1,14 +1,14 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { createActor, initialTransition, transition } from 'xstate';
+import { initialTransition, transition } from 'xstate';
 import {
   breakerAllows,
   breakerCooldownMs,
   breakerMachine,
-  type BreakerEvent,
   type BreakerInput,
   type BreakerSnapshot,
   type BreakerState,
 } from '../../src/machines/breaker.js';
+import { startMachine } from '../support/machines.js';
 
 const input = (over: Partial<BreakerInput> = {}): BreakerInput => ({
   failures: 3,
@@ -16,15 +16,7 @@ const input = (over: Partial<BreakerInput> = {}): BreakerInput => ({
   ...over,
 });
 
-function breaker(over: Partial<BreakerInput> = {}) {
-  const actor = createActor(breakerMachine, { input: input(over) });
-  actor.start();
-  const send = (...events: BreakerEvent[]) => {
-    for (const e of events) actor.send(e);
-    return actor.getSnapshot();
-  };
-  return { actor, send };
-}
+const breaker = (over: Partial<BreakerInput> = {}) => startMachine(breakerMachine, input(over));
 
 const fail = (at = 0) => ({ type: 'FAILURE', at }) as const;
 const OK = { type: 'SUCCESS' } as const;

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createActor } from 'xstate';
-import { backoffDelay } from '../../src/machines/backoff.js';
-import { sheetMachine, type SheetInput } from '../../src/machines/sheet.js';
-import type { SheetEvent } from '../../src/machines/sheet-events.js';
+import { backoffDelay, sheetMachine, type SheetEvent, type SheetInput } from '../../src/index.js';
+import { startMachine } from '../support/machines.js';
 
 const input = (over: Partial<SheetInput> = {}): SheetInput => ({
   maxAttempts: 3,
@@ -14,15 +12,7 @@ const input = (over: Partial<SheetInput> = {}): SheetInput => ({
   ...over,
 });
 
-function sheet(over: Partial<SheetInput> = {}) {
-  const actor = createActor(sheetMachine, { input: input(over) });
-  actor.start();
-  const send = (...events: SheetEvent[]) => {
-    for (const e of events) actor.send(e);
-    return actor.getSnapshot();
-  };
-  return { actor, send };
-}
+const sheet = (over: Partial<SheetInput> = {}) => startMachine(sheetMachine, input(over));
 
 const FAIL = { type: 'FAILED', reason: 'failed', error: 'exit 1', at: 0, random: 0.5 } as const;
 const OK = { type: 'SUCCEEDED', passRate: 1, at: 0, random: 0.5 } as const;

@@ -1,12 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { SHEET_STATES } from '../../src/machines/types.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import { attachMetrics, type MetricsAttachment } from '../../src/observe/metrics/attach.js';
-import { PrometheusRecorder } from '../../src/observe/metrics/prometheus.js';
-import { NoopRecorder } from '../../src/observe/metrics/recorder.js';
+import {
+  attachMetrics,
+  Conductor,
+  NoopRecorder,
+  PrometheusRecorder,
+  SHEET_STATES,
+  VirtualClock,
+  type AttemptRequest,
+  type BatonEvent,
+  type MetricsAttachment,
+} from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';
 import { parseExposition, total, type Sample } from './exposition.js';

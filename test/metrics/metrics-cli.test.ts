@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { SHEET_STATES } from '../../src/machines/types.js';
-import { CLI, baton, scoreFile } from '../cli/run-cli.js';
+import { SHEET_STATES } from '../../src/index.js';
+import { baton, scoreFile, startBaton, type BatonProcess } from '../cli/run-cli.js';
+import { waitFor } from '../support/wait-for.js';
 import { parseExposition, total, type Sample } from './exposition.js';
 
 /** `gate` runs until the test creates `ws/go`: the run holds still while it is scraped. */
@@ -37,40 +37,39 @@ interface Summary {
 
 /** A `baton` process whose output the test reads while it runs. */
 class RunningBaton {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
+  private readonly proc: BatonProcess;
+  /** The exit code. */
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], cwd: string) {
-    this.child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d));
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d));
-    this.exited = new Promise((resolve) => this.child.on('close', resolve));
+    this.proc = startBaton(args, { cwd });
+    this.exited = this.proc.exited.then((exit) => exit.code);
+  }
+
+  get stdout(): string {
+    return this.proc.stdout();
+  }
+
+  get stderr(): string {
+    return this.proc.stderr();
   }
 
   async metricsUrl(): Promise<string> {
-    const url = await until(() => /metrics at (http:\/\/\S+)/.exec(this.stderr)?.[1]);
+    const url = await waitFor(() => /metrics at (http:\/\/\S+)/.exec(this.stderr)?.[1], { pollMs: 25 });
     return url;
   }
 
   async summary(): Promise<Summary> {
-    return until(() => {
-      try {
-        return JSON.parse(this.stdout) as Summary;
-      } catch {
-        return undefined;
-      }
-    });
-  }
-}
-
-/** Polls until `probe` gives a value; the test's own timeout bounds the wait. */
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(25);
+    return waitFor(
+      () => {
+        try {
+          return JSON.parse(this.stdout) as Summary;
+        } catch {
+          return undefined;
+        }
+      },
+      { pollMs: 25 },
+    );
   }
 }
 
@@ -112,11 +111,14 @@ describe('baton run --metrics-port', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
 
     // Wait until only `gate` is left running, then read the counters once more.
-    await until(async () => {
-      const s = await scrape(url);
-      const held = total(s, 'baton_sheets', { job: 'metered', state: 'running' }) === 1;
-      return held && total(s, 'baton_sheets', { state: 'completed' }) + total(s, 'baton_sheets', { state: 'failed' }) === 3 ? s : undefined;
-    });
+    await waitFor(
+      async () => {
+        const s = await scrape(url);
+        const held = total(s, 'baton_sheets', { job: 'metered', state: 'running' }) === 1;
+        return held && total(s, 'baton_sheets', { state: 'completed' }) + total(s, 'baton_sheets', { state: 'failed' }) === 3 ? s : undefined;
+      },
+      { pollMs: 25 },
+    );
     const during = await scrape(url);
     expect(attemptsOf(during, { outcome: 'success' })).toBe(2);
     expect(attemptsOf(during, { outcome: 'failure', reason: 'failed' })).toBe(3);

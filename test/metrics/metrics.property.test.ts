@@ -1,10 +1,13 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { SHEET_STATES } from '../../src/machines/types.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor, type JobResult } from '../../src/runtime/conductor.js';
-import { attachMetrics } from '../../src/observe/metrics/attach.js';
-import { PrometheusRecorder } from '../../src/observe/metrics/prometheus.js';
+import {
+  attachMetrics,
+  Conductor,
+  PrometheusRecorder,
+  SHEET_STATES,
+  VirtualClock,
+  type JobResult,
+} from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { dagDraftArb } from '../support/random-dag.js';
 import { prng } from '../support/random.js';

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import { PrometheusRecorder, type BatonEvent, type GaugeSource } from '../../src/index.js';
 import { EventMetrics } from '../../src/observe/metrics/event-metrics.js';
-import { PrometheusRecorder } from '../../src/observe/metrics/prometheus.js';
-import type { GaugeSource } from '../../src/observe/metrics/recorder.js';
 import { parseExposition, total, has, type Sample } from './exposition.js';
 
 const j = { jobId: 'j1' };

@@ -6,12 +6,25 @@
  * wall-clock time.
  */
 import { describe, expect, it } from 'vitest';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor, type JobResult } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import {
+  Conductor,
+  VirtualClock,
+  type AttemptOutcome,
+  type AttemptRequest,
+  type BatonEvent,
+  type JobResult,
+} from '../../src/index.js';
 import { buildScore, type StageDraft } from '../support/build-score.js';
-import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';
+import {
+  fail,
+  ok,
+  runAll,
+  runToEnd,
+  settle,
+  SimInstrument,
+  stepUntil,
+  type Behaviour,
+} from '../support/virtual-run.js';
 
 const rateLimited = (seconds: number): AttemptOutcome => ({ status: 'failure', error: '429 too many requests', rateLimitedS: seconds });
 
@@ -21,40 +34,6 @@ function setup() {
   const events: BatonEvent[] = [];
   conductor.events$.subscribe((event) => events.push(event));
   return { clock, conductor, events };
-}
-
-/**
- * Runs every job to its end (or hold/pause) in virtual time. Returns 'stuck' instead of
- * throwing when no timer is left and some job has not settled, so that tests can assert it.
- */
-async function runAll(conductor: Conductor, clock: VirtualClock, ids: string[]): Promise<JobResult[] | 'stuck'> {
-  const results = new Map<string, JobResult>();
-  for (const id of ids) void conductor.waitForCompletion(id).then((r) => results.set(id, r));
-  for (let step = 0; step < 100_000; step++) {
-    await settle();
-    if (results.size === ids.length) return ids.map((id) => results.get(id)!);
-    if (!clock.runNext()) {
-      await settle();
-      await settle();
-      if (results.size === ids.length) return ids.map((id) => results.get(id)!);
-      return 'stuck';
-    }
-  }
-  throw new Error('runAll: too many steps');
-}
-
-/** Steps virtual time until `check` holds (after promises settled). */
-async function stepUntil(clock: VirtualClock, check: () => boolean): Promise<void> {
-  for (let step = 0; step < 10_000; step++) {
-    await settle();
-    if (check()) return;
-    if (!clock.runNext()) {
-      await settle();
-      if (check()) return;
-      throw new Error('stepUntil: nothing left to happen');
-    }
-  }
-  throw new Error('stepUntil: too many steps');
 }
 
 const stateOf = (conductor: Conductor, jobId: string, sheetId: string) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptOutcome } from '../../src/actors/instruments/instrument.js';
+import type { AttemptOutcome } from '../../src/index.js';
 import { scanOutcome } from '../../src/runtime/attempts/outcome-scan.js';
 import type { RateLimitSpec } from '../../src/score/types.js';
 

@@ -8,12 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import type { RateLimit } from '../../src/runtime/gates/rate-limits.js';
-import { defineScore } from '../../src/score/load.js';
-import type { ScoreInput } from '../../src/score/schema.js';
-import { byId, flushEvents, makeTempDir, QUICK_BACKOFF, removeDir, startConductor } from '../integration/helpers.js';
+import { defineScore, type BatonEvent, type Conductor, type ScoreInput } from '../../src/index.js';
+import { byId, flushEvents, QUICK_BACKOFF, startConductor } from '../integration/helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 
 let dir: string;
 let conductor: Conductor;
@@ -55,7 +52,7 @@ function scoreWith(rateLimit: RateLimitInput, sheets: Array<{ id: string; args: 
 }
 
 /** The limits the coordinator set (each `until - reportedAt` is the wait it decided on). */
-function activeReports(): RateLimit[] {
+function activeReports() {
   return conductor.rateLimits.history().flatMap((change) => (change.type === 'active' ? [change.limit] : []));
 }
 

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../src/runtime/clock.js';
+import { VirtualClock } from '../../src/index.js';
 import { RateLimitCoordinator, type RateLimitChange } from '../../src/runtime/gates/rate-limits.js';
 
 let t = 0;

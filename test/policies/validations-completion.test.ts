@@ -8,11 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SheetFunctionContext } from '../../src/actors/instruments/instrument.js';
-import type { Conductor } from '../../src/runtime/conductor.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
-import { defineScore } from '../../src/score/load.js';
-import { byId, flushEvents, makeTempDir, QUICK_BACKOFF, removeDir, startConductor } from '../integration/helpers.js';
+import { defineScore, type BatonEvent, type Conductor, type SheetFunctionContext } from '../../src/index.js';
+import { byId, flushEvents, QUICK_BACKOFF, startConductor } from '../integration/helpers.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 
 let dir: string;
 let conductor: Conductor;

@@ -1,6 +1,6 @@
 import { test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import type { SheetState } from '../../src/machines/types.js';
+import type { SheetState } from '../../src/index.js';
 import { dependencyGraph } from '../../src/observe/report/graph-layout.js';
 import { buildScore, type StageDraft } from '../support/build-score.js';
 import { dagDraftArb } from '../support/random-dag.js';

@@ -1,8 +1,13 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { renderReport } from '../../src/observe/report/render.js';
-import { reportData, type ReportContents } from '../../src/observe/report/report-data.js';
-import type { AttemptRow, SheetEventRow, SheetRow } from '../../src/store/types.js';
+import {
+  renderReport,
+  reportData,
+  type AttemptRow,
+  type ReportContents,
+  type SheetEventRow,
+  type SheetRow,
+} from '../../src/index.js';
 import { attemptRow, jobRow, sheetRow } from '../store/helpers.js';
 import { buildScore } from '../support/build-score.js';
 

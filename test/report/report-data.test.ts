@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SheetState } from '../../src/machines/types.js';
-import { reportData, type ReportContents } from '../../src/observe/report/report-data.js';
-import type { SheetEventRow } from '../../src/store/types.js';
+import { reportData, type ReportContents, type SheetEventRow, type SheetState } from '../../src/index.js';
 import { attemptRow, jobRow, sheetRow } from '../store/helpers.js';
 import { buildScore } from '../support/build-score.js';
 

@@ -4,20 +4,25 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
+import {
+  Conductor,
+  MemoryStore,
+  SqliteStore,
+  VirtualClock,
+  type AttemptRequest,
+  type CheckpointStore,
+  type SheetEventRow,
+} from '../../src/index.js';
 import { decideInCheckpoint } from '../../src/runtime/durability/decide-in-checkpoint.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
 import { CheckpointNeedsMigrationError } from '../../src/store/errors.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
 import { LATEST_SCHEMA_VERSION, migrate } from '../../src/store/migrations.js';
-import { SqliteStore, checkpointPath } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore, SheetEventRow } from '../../src/store/types.js';
-import { jobRow, makeTempDir, removeDir, sheetRow } from '../store/helpers.js';
+import { checkpointPath } from '../../src/store/sqlite-store.js';
+import { jobRow, sheetRow } from '../store/helpers.js';
 import { buildScore, type ScoreDraft } from '../support/build-score.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';
 
-const workspace = makeTempDir();
+const workspace = makeTempDir('baton-report-');
 afterAll(() => removeDir(workspace));
 
 function world(start = 0) {
@@ -166,7 +171,7 @@ describe('sheet events', () => {
 
 describe('sheet events in SQLite', () => {
   let dir: string;
-  beforeEach(() => (dir = makeTempDir()));
+  beforeEach(() => (dir = makeTempDir('baton-report-')));
   afterEach(() => removeDir(dir));
 
   it('migrate a v4 checkpoint to v5, keeping its rows, with an empty history', () => {

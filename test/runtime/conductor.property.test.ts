@@ -1,8 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
+import { Conductor, VirtualClock, type AttemptRequest } from '../../src/index.js';
 import { buildScore, type ScoreDraft, type StageDraft } from '../support/build-score.js';
 import { dagDraftArb } from '../support/random-dag.js';
 import { prng } from '../support/random.js';

@@ -1,8 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import type { AttemptOutcome, AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
+import { Conductor, VirtualClock, type AttemptOutcome, type AttemptRequest } from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { prng } from '../support/random.js';
 import { fail, ok, runToEnd, SimInstrument } from '../support/virtual-run.js';

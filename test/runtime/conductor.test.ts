@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttemptRequest } from '../../src/actors/instruments/instrument.js';
-import { VirtualClock } from '../../src/runtime/clock.js';
-import { Conductor } from '../../src/runtime/conductor.js';
-import { NotInFermataError } from '../../src/runtime/errors.js';
-import type { BatonEvent } from '../../src/runtime/events.js';
+import { Conductor, NotInFermataError, VirtualClock, type AttemptRequest, type BatonEvent } from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';
 

@@ -1,36 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { modelKey, planDispatch, type DispatchView, type GateBlock, type JobView, type ReadyQueueView } from '../../src/index.js';
-
-const queue = (instrument: string, sheets: number[], model?: string): ReadyQueueView => ({
-  instrument,
-  model,
-  sheets: new Set(sheets),
-});
-
-const job = (over: Partial<JobView> & { queues: ReadyQueueView[] }): JobView => ({
-  jobId: 'j1',
-  state: 'running',
-  inFlight: 0,
-  concurrency: 100,
-  instrumentCaps: new Map(),
-  modelCaps: new Map(),
-  pacingMs: 0,
-  lastDispatchAt: undefined,
-  ...over,
-});
-
-const view = (jobs: JobView[], over: Partial<DispatchView> = {}): DispatchView => ({
-  shuttingDown: false,
-  inFlight: 0,
-  instrumentInFlight: new Map(),
-  modelInFlight: new Map(),
-  jobs,
-  gates: new Map(),
-  now: 0,
-  ...over,
-});
-
-const ids = (plan: ReturnType<typeof planDispatch>) => plan.dispatch.map((r) => `${r.jobId}:${r.sheet}`);
+import { modelKey, planDispatch, type GateBlock, type ReadyQueueView } from '../../src/index.js';
+import { dispatchView as view, jobView as job, plannedIds as ids, queue } from '../support/dispatch-views.js';
 
 describe('planDispatch', () => {
   it('dispatches ready sheets in FIFO order up to the global cap', () => {

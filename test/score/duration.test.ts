@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/score/duration.js';
-import { ScoreError } from '../../src/score/errors.js';
+import { parseDuration, ScoreError } from '../../src/index.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defineScore, type ScoreInput } from '../../src/score/index.js';
+import { defineScore, type ScoreInput } from '../../src/index.js';
 import { parse, problemsOf, singleProblem, withSheets } from './helpers.js';
 
 describe('fan-out', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
-import { ScoreError, parseScore, type ScoreProblem } from '../../src/score/index.js';
-import type { Score } from '../../src/score/types.js';
+import { parseScore, ScoreError, type Score, type ScoreProblem } from '../../src/index.js';
+import { thrownBy } from '../support/thrown.js';
 
 export const BASE_DIR = '/scores/project';
 
@@ -22,16 +22,10 @@ ${sheets}`;
 
 /** The problems `run` throws as a ScoreError; fails the test if it throws nothing else. */
 export function problemsOf(run: () => unknown): ScoreProblem[] {
-  try {
-    run();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ScoreError);
-    const error = e as ScoreError;
-    expect(error.message).toBe(error.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
-    expect(error.message).not.toMatch(/\n\s+at /);
-    return error.problems;
-  }
-  throw new Error('expected a ScoreError, but the score was accepted');
+  const error = thrownBy(ScoreError, run, 'expected a ScoreError, but the score was accepted');
+  expect(error.message).toBe(error.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+  expect(error.message).not.toMatch(/\n\s+at /);
+  return error.problems;
 }
 
 /** Asserts that the score text yields exactly one problem, at `path`, and returns its message. */

@@ -1,24 +1,26 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
-  ScoreError,
   defineScore,
   loadScore,
   parseScore,
-  renderTemplate,
-} from '../../src/score/index.js';
-import type { CommandInstrumentSpec, FunctionInstrumentSpec } from '../../src/score/types.js';
+  ScoreError,
+  type CommandInstrumentSpec,
+  type FunctionInstrumentSpec,
+} from '../../src/index.js';
+import { renderTemplate } from '../../src/score/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { rejectionOf } from '../support/thrown.js';
 import { BASE_DIR, parse, problemsOf, withSheets } from './helpers.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const FULL = path.join(FIXTURES, 'full-score.yaml');
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'baton-score-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = makeTempDir('baton-score-');
+afterAll(() => removeDir(tmp));
 
 function writeTmp(name: string, text: string): string {
   const file = path.join(tmp, name);
@@ -340,11 +342,5 @@ ${exportName === undefined ? '' : `    export: ${exportName}\n`}sheets:
 });
 
 async function loadProblems(file: string) {
-  try {
-    await loadScore(file);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ScoreError);
-    return (e as ScoreError).problems;
-  }
-  throw new Error('expected loadScore to reject');
+  return (await rejectionOf(ScoreError, () => loadScore(file), 'expected loadScore to reject')).problems;
 }

@@ -5,6 +5,7 @@ import {
   renderTemplate,
   type TemplateScope,
 } from '../../src/score/template.js';
+import { thrownBy } from '../support/thrown.js';
 
 const anyName = () => null;
 
@@ -22,13 +23,7 @@ function render(source: string, s: TemplateScope = scope): string {
 }
 
 function compileProblems(source: string, allowed: (name: string) => string | null = anyName): string[] {
-  try {
-    compileTemplate(source, allowed);
-  } catch (e) {
-    expect(e).toBeInstanceOf(TemplateError);
-    return (e as TemplateError).problems;
-  }
-  throw new Error('expected a TemplateError');
+  return thrownBy(TemplateError, () => compileTemplate(source, allowed), 'expected a TemplateError').problems;
 }
 
 describe('compileTemplate', () => {

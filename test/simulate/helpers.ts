@@ -1,6 +1,4 @@
-import type { ValidationSpec } from '../../src/score/types.js';
-import { defineProfile } from '../../src/simulate/profile.js';
-import type { ProfileInput } from '../../src/simulate/profile-schema.js';
+import { defineProfile, type ProfileInput, type ValidationSpec } from '../../src/index.js';
 
 export { defineProfile };
 export type { ProfileInput };

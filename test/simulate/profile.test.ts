@@ -1,22 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadProfile, parseProfile, ProfileError } from '../../src/index.js';
 import { Behaviours } from '../../src/simulate/behaviours.js';
 import { sample } from '../../src/simulate/distribution.js';
-import { loadProfile, parseProfile } from '../../src/simulate/profile.js';
-import { ProfileError } from '../../src/simulate/profile-error.js';
 import { seededRandom } from '../../src/simulate/random.js';
 import { buildScore } from '../support/build-score.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { thrownBy } from '../support/thrown.js';
 
 function problems(text: string): string[] {
-  try {
-    parseProfile(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProfileError);
-    return (error as ProfileError).message.split('\n');
-  }
-  throw new Error('expected the profile to be rejected');
+  return thrownBy(ProfileError, () => parseProfile(text), 'expected the profile to be rejected').message.split('\n');
 }
 
 const score = buildScore({
@@ -25,13 +19,8 @@ const score = buildScore({
 });
 
 function against(text: string): string[] {
-  try {
-    new Behaviours(parseProfile(text), score);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProfileError);
-    return (error as ProfileError).message.split('\n');
-  }
-  throw new Error('expected the profile to be rejected');
+  const run = () => new Behaviours(parseProfile(text), score);
+  return thrownBy(ProfileError, run, 'expected the profile to be rejected').message.split('\n');
 }
 
 describe('profile files', () => {
@@ -92,7 +81,7 @@ instruments:
   });
 
   it('reads JSON when the file name ends in .json', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'baton-profile-')), 'p.json');
+    const file = join(makeTempDir('baton-profile-'), 'p.json');
     writeFileSync(file, JSON.stringify({ default: { latency: '2s' } }));
     expect((await loadProfile(file)).default.latency).toEqual({ kind: 'fixed', value: 2000 });
   });

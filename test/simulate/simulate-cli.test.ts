@@ -1,15 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baton } from '../cli/run-cli.js';
+import { makeTempDir } from '../support/temp-dir.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const SCORE = join(EXAMPLES, 'agent-review.yaml');
 const PROFILE = join(EXAMPLES, 'agent-review.profile.yaml');
 
 function profileFile(text: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'baton-sim-')), 'p.yaml');
+  const file = join(makeTempDir('baton-sim-'), 'p.yaml');
   writeFileSync(file, text);
   return file;
 }

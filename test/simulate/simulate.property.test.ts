@@ -1,7 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { defineProfile } from '../../src/simulate/profile.js';
-import { simulate } from '../../src/simulate/simulate.js';
+import { defineProfile, simulate } from '../../src/index.js';
 import { buildScore, type ScoreDraft, type StageDraft } from '../support/build-score.js';
 import { dagDraftArb } from '../support/random-dag.js';
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatSimulation } from '../../src/simulate/report.js';
-import { simulate } from '../../src/simulate/simulate.js';
+import { formatSimulation, simulate } from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { checks, defineProfile, steady } from './helpers.js';
 

@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { SheetRow } from '../../src/store/types.js';
-import { jobRow, makeTempDir, removeDir, sheetRow, spawnChild } from './helpers.js';
+import { SqliteStore, type SheetRow } from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { jobRow, sheetRow, spawnChild } from './helpers.js';
 
 let dir: string;
 let path: string;
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-store-');
   path = join(dir, 'baton.db');
 });
 afterEach(() => removeDir(dir));

@@ -1,23 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createActor } from 'xstate';
-import { sheetMachine, type SheetContext, type SheetInput } from '../../src/machines/sheet.js';
-import type { SheetEvent } from '../../src/machines/sheet-events.js';
-import type { SheetState } from '../../src/machines/types.js';
-import type { AttemptRow, JobRow, SheetRow } from '../../src/store/types.js';
+import { resolve } from 'node:path';
+import {
+  sheetMachine,
+  type AttemptRow,
+  type JobRow,
+  type SheetContext,
+  type SheetEvent,
+  type SheetInput,
+  type SheetRow,
+  type SheetState,
+} from '../../src/index.js';
+import { startMachine } from '../support/machines.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHILD = resolve(import.meta.dirname, 'fixtures/store-child.ts');
-
-export function makeTempDir(): string {
-  return realpathSync(mkdtempSync(join(tmpdir(), 'baton-store-')));
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
 
 const input: SheetInput = {
   maxAttempts: 3,
@@ -50,10 +46,8 @@ const PATHS: Record<SheetState, { over?: Partial<SheetInput>; events: SheetEvent
 /** A real sheet machine's context in `state`. */
 export function contextIn(state: SheetState): SheetContext {
   const path = PATHS[state];
-  const actor = createActor(sheetMachine, { input: { ...input, ...path.over } });
-  actor.start();
-  for (const event of path.events) actor.send(event);
-  const snapshot = actor.getSnapshot();
+  const { actor, send } = startMachine(sheetMachine, { ...input, ...path.over });
+  const snapshot = send(...path.events);
   actor.stop();
   if (snapshot.value !== state) throw new Error(`drove the sheet to ${String(snapshot.value)}, not ${state}`);
   return snapshot.context;

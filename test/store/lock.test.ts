@@ -1,18 +1,18 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CheckpointLockedError } from '../../src/store/errors.js';
-import { isProcessAlive } from '../../src/store/lock.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore, LockInfo } from '../../src/store/types.js';
-import { deadPid, jobRow, makeTempDir, removeDir, runChild, spawnChild } from './helpers.js';
 import { processStartTime } from '../../src/actors/process/identity.js';
+import { CheckpointLockedError, MemoryStore, SqliteStore, type CheckpointStore } from '../../src/index.js';
+import { isProcessAlive } from '../../src/store/lock.js';
+import type { LockInfo } from '../../src/store/types.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { thrownBy } from '../support/thrown.js';
+import { deadPid, jobRow, runChild, spawnChild } from './helpers.js';
 
 const host = hostname();
 let dir: string;
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-store-');
 });
 afterEach(() => removeDir(dir));
 
@@ -34,15 +34,7 @@ const PAIRS: Array<[string, () => [CheckpointStore, CheckpointStore]]> = [
   ],
 ];
 
-function lockedError(run: () => void): CheckpointLockedError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CheckpointLockedError);
-    return error as CheckpointLockedError;
-  }
-  throw new Error('the lock was taken');
-}
+const lockedError = (run: () => void): CheckpointLockedError => thrownBy(CheckpointLockedError, run, 'the lock was taken');
 
 describe('isProcessAlive', () => {
   it('knows a live process from a gone one', async () => {

@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore } from '../../src/store/types.js';
-import { attemptRow, jobRow, makeTempDir, removeDir } from './helpers.js';
+import { MemoryStore, SqliteStore, type CheckpointStore } from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { attemptRow, jobRow } from './helpers.js';
 
 let dir: string;
-beforeEach(() => (dir = makeTempDir()));
+beforeEach(() => (dir = makeTempDir('baton-store-')));
 afterEach(() => removeDir(dir));
 
 const stores: Array<[string, () => CheckpointStore]> = [

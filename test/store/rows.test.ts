@@ -1,14 +1,19 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHEET_STATES, TERMINAL_STATES } from '../../src/machines/types.js';
-import { MemoryStore } from '../../src/store/memory-store.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
-import type { CheckpointStore, SheetRow } from '../../src/store/types.js';
-import { attemptRow, contextIn, jobRow, makeTempDir, removeDir, sheetRow } from './helpers.js';
+import {
+  MemoryStore,
+  SHEET_STATES,
+  SqliteStore,
+  TERMINAL_STATES,
+  type CheckpointStore,
+  type SheetRow,
+} from '../../src/index.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { attemptRow, contextIn, jobRow, sheetRow } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-store-');
 });
 afterEach(() => removeDir(dir));
 

@@ -5,33 +5,30 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   CheckpointCorruptError,
   CheckpointError,
-  CheckpointNeedsMigrationError,
   CheckpointNotFoundError,
-  CheckpointReadOnlyError,
   CheckpointTooNewError,
   ForeignCheckpointError,
-} from '../../src/store/errors.js';
+  openCheckpoint,
+  SqliteStore,
+} from '../../src/index.js';
+import { CheckpointNeedsMigrationError, CheckpointReadOnlyError } from '../../src/store/errors.js';
 import { BATON_APPLICATION_ID, LATEST_SCHEMA_VERSION, migrate } from '../../src/store/migrations.js';
-import { SqliteStore, checkpointPath, openCheckpoint } from '../../src/store/sqlite-store.js';
-import { attemptRow, contextIn, jobRow, makeTempDir, removeDir, sheetRow } from './helpers.js';
+import { checkpointPath } from '../../src/store/sqlite-store.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { thrownBy } from '../support/thrown.js';
+import { attemptRow, contextIn, jobRow, sheetRow } from './helpers.js';
 
 let dir: string;
 let path: string;
 beforeEach(() => {
-  dir = makeTempDir();
+  dir = makeTempDir('baton-store-');
   path = checkpointPath(dir);
 });
 afterEach(() => removeDir(dir));
 
 /** What `open` threw. */
 function openError(file: string, options?: Parameters<typeof SqliteStore.open>[1]): CheckpointError {
-  try {
-    SqliteStore.open(file, options).close();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CheckpointError);
-    return error as CheckpointError;
-  }
-  throw new Error(`opening ${file} did not fail`);
+  return thrownBy(CheckpointError, () => SqliteStore.open(file, options).close(), `opening ${file} did not fail`);
 }
 
 describe('SqliteStore file', () => {

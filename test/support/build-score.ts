@@ -1,12 +1,12 @@
-import type { BackoffPolicy, DependencyFailurePolicy } from '../../src/machines/types.js';
 import type {
-  CircuitBreakerSpec,
+  BackoffPolicy,
+  DependencyFailurePolicy,
   InstrumentSpec,
-  RateLimitSpec,
   Score,
   StageSpec,
   ValidationSpec,
-} from '../../src/score/types.js';
+} from '../../src/index.js';
+import type { CircuitBreakerSpec, RateLimitSpec } from '../../src/score/types.js';
 
 export interface StageDraft {
   id: string;

@@ -1,5 +1,5 @@
 import { fc } from '@fast-check/vitest';
-import type { BackoffPolicy } from '../../src/machines/types.js';
+import type { BackoffPolicy } from '../../src/index.js';
 import type { ScoreDraft, StageDraft } from './build-score.js';
 
 export interface DagOptions {

@@ -1,26 +1,72 @@
-import type { AttemptOutcome, AttemptRequest, Instrument } from '../../src/actors/instruments/instrument.js';
-import type { Conductor, JobResult } from '../../src/runtime/conductor.js';
-import type { VirtualClock } from '../../src/runtime/clock.js';
+import type {
+  AttemptOutcome,
+  AttemptRequest,
+  Conductor,
+  Instrument,
+  JobResult,
+  VirtualClock,
+} from '../../src/index.js';
 
+/** Lets pending promise callbacks run: resolves on the next turn of the event loop. */
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Runs a job to its end in virtual time: lets promises settle, then jumps the clock to
- * the next timer, until the job resolves. Throws if nothing is left to happen.
+ * The one loop behind every virtual-time run here: lets promises settle, checks `done`, and
+ * while it does not hold jumps the clock to its next timer. Resolves true once `done()`
+ * holds; false when no timer is left and `done()` still does not hold after two more
+ * settles (nothing is left to happen: the run is stuck). Throws after `maxSteps` timers, a
+ * guard against a run that never ends.
  */
-export async function runToEnd(conductor: Conductor, clock: VirtualClock, jobId: string): Promise<JobResult> {
-  let result: JobResult | undefined;
-  void conductor.waitForCompletion(jobId).then((r) => (result = r));
-  for (let step = 0; step < 1_000_000; step++) {
+export async function advanceUntil(clock: VirtualClock, done: () => boolean, maxSteps = 1_000_000): Promise<boolean> {
+  for (let step = 0; step < maxSteps; step++) {
     await settle();
-    if (result !== undefined) return result;
+    if (done()) return true;
     if (!clock.runNext()) {
       await settle();
-      if (result !== undefined) return result;
-      throw new Error(`job ${jobId} is stuck: no timer left and it has not ended`);
+      await settle();
+      return done();
     }
   }
-  throw new Error('runToEnd: too many steps');
+  throw new Error(`advanceUntil: still going after ${maxSteps} steps`);
+}
+
+/** Steps virtual time until `check` holds (after promises settled). Throws if nothing is left to happen first. */
+export async function stepUntil(clock: VirtualClock, check: () => boolean): Promise<void> {
+  if (!(await advanceUntil(clock, check))) throw new Error('stepUntil: nothing left to happen');
+}
+
+/**
+ * Waits for `promise` in virtual time, and resolves or rejects as it does. Throws if no timer
+ * is left and the promise has not settled; `what` names it in that error.
+ */
+export async function runVirtual<V>(promise: Promise<V>, clock: VirtualClock, what = 'the promise'): Promise<V> {
+  let outcome: { ok: true; value: V } | { ok: false; error: unknown } | undefined;
+  promise.then(
+    (value) => (outcome = { ok: true, value }),
+    (error: unknown) => (outcome = { ok: false, error }),
+  );
+  if (!(await advanceUntil(clock, () => outcome !== undefined))) {
+    throw new Error(`${what} is stuck: no timer left and it has not settled`);
+  }
+  if (outcome!.ok) return outcome!.value;
+  throw outcome!.error;
+}
+
+/** Runs a job to its end in virtual time. Throws if nothing is left to happen before it ends. */
+export function runToEnd(conductor: Conductor, clock: VirtualClock, jobId: string): Promise<JobResult> {
+  return runVirtual(conductor.waitForCompletion(jobId), clock, `job ${jobId}`);
+}
+
+/**
+ * Runs every job to its end (or hold, or pause) in virtual time, and returns their results in
+ * the order of `jobIds`. Unlike `runToEnd` it does not throw when nothing is left to happen
+ * before they all ended: it returns 'stuck', for tests to assert on.
+ */
+export async function runAll(conductor: Conductor, clock: VirtualClock, jobIds: string[]): Promise<JobResult[] | 'stuck'> {
+  const results = new Map<string, JobResult>();
+  for (const id of jobIds) void conductor.waitForCompletion(id).then((result) => results.set(id, result));
+  if (!(await advanceUntil(clock, () => results.size === jobIds.length))) return 'stuck';
+  return jobIds.map((id) => results.get(id)!);
 }
 
 export interface Behaviour {
