@@ -108,9 +108,7 @@ export class AttemptsInFlight {
     const played = perform(instrument, request, attempt.abort, (info) =>
       this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
     );
-    // No extra promise hop for the (common) sheet without validations.
-    if (record.stage.spec.validations.length === 0) void played.then((outcome) => this.reportEnd(launch, outcome));
-    else void played.then((outcome) => this.conclude(launch, outcome));
+    void played.then((outcome) => this.conclude(launch, outcome));
   }
 
   private reportEnd({ job, record, attempt }: Launch, outcome: AttemptOutcome): void {
@@ -121,7 +119,10 @@ export class AttemptsInFlight {
     for (const wake of waiters) wake();
   }
 
-  /** Reports how an attempt ended, once its validations ran, and marks it done. */
+  /**
+   * Reports how an attempt ended, once its validations ran, and marks it done; a sheet
+   * without validations (the common case) reports at once, with no extra promise hop.
+   */
   private conclude(launch: Launch, outcome: AttemptOutcome): void {
     const { job, record, attempt, request } = launch;
     if (record.stage.spec.validations.length === 0) {
