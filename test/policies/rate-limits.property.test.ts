@@ -58,7 +58,7 @@ class Reference {
 
 describe('RateLimitCoordinator against a reference model', () => {
   test.prop([fc.array(opArb, { maxLength: 60 }), fc.integer({ min: 0, max: 20 })], { numRuns: RUNS })(
-    'isRateLimited, activeLimits, nextExpiry and history agree with the reference after every operation',
+    'isRateLimited, activeLimits, nextExpiry, nextPrune and history agree with the reference after every operation',
     (ops, historyLimit) => {
       let now = 0;
       const coordinator = new RateLimitCoordinator({ now: () => now }, { historyLimit });
@@ -108,6 +108,11 @@ describe('RateLimitCoordinator against a reference model', () => {
         const active = reference.active(now);
         expect(coordinator.activeLimits().map((l) => l.until).sort((x, y) => x - y)).toEqual([...active].sort((x, y) => x - y));
         expect(coordinator.nextExpiry()).toBe(active.length === 0 ? undefined : Math.min(...active));
+        // Held limits (expired ones not pruned yet included) are never fewer than active ones:
+        // a wake-up at nextPrune() comes no later than one at nextExpiry().
+        const nextPrune = coordinator.nextPrune();
+        if (active.length > 0) expect(nextPrune).toBeLessThanOrEqual(Math.min(...active));
+        if (nextPrune === undefined) expect(active).toEqual([]);
         expect(coordinator.history().length).toBeLessThanOrEqual(historyLimit);
       }
 

@@ -340,3 +340,21 @@ describe('with the runtime clock', () => {
     expect(coordinator.prune()).toBe(1);
   });
 });
+
+describe('nextPrune', () => {
+  it('is the earliest until of every limit held, an expired one not yet pruned included', () => {
+    expect(rl.nextPrune()).toBeUndefined();
+    rl.report('a', 5_000, src());
+    rl.report('b', 2_000, src());
+    expect(rl.nextPrune()).toBe(3_000);
+    t = 4_000;
+    // b ended but is still held: prune() has work now, though nextExpiry() looks past it.
+    expect(rl.nextExpiry()).toBe(6_000);
+    expect(rl.nextPrune()).toBe(3_000);
+    rl.prune();
+    expect(rl.nextPrune()).toBe(6_000);
+    t = 6_000;
+    rl.prune();
+    expect(rl.nextPrune()).toBeUndefined();
+  });
+});

@@ -92,7 +92,7 @@ export class RateLimitGate implements Gate {
   private scheduleExpiry(): void {
     this.expiry?.unsubscribe();
     this.expiry = undefined;
-    const next = this.limits.nextExpiry();
+    const next = this.limits.nextPrune();
     if (next === undefined) return;
     this.expiry = this.host.clock.schedule(() => {
       this.expiry = undefined;

@@ -39,7 +39,7 @@ const DEFAULT_HISTORY_LIMIT = 1000;
  * Time is read only through the injected clock, and the coordinator has no timers: an expired
  * limit stops counting at once, but it is dropped (and its `cleared`/`expired` change
  * announced) only by `prune()` — or by a `report` or `clear` of the same key. The owner
- * schedules a wake-up at `nextExpiry()` and prunes then. Queries never change anything.
+ * schedules a wake-up at `nextPrune()` and prunes then. Queries never change anything.
  */
 export class RateLimitCoordinator {
   readonly #clock: { now(): number };
@@ -179,7 +179,21 @@ export class RateLimitCoordinator {
     return expired.length;
   }
 
-  /** Earliest `until` among active limits, for the owner to schedule a wake-up (then `prune()`). */
+  /**
+   * When `prune()` next has something to drop: the earliest `until` of every limit held, an
+   * expired one not yet pruned included (then at or before now). An owner that schedules its
+   * wake-ups from this never loses one to the clock moving on between its `prune()` and this
+   * call, which `nextExpiry()` (active limits only) would.
+   */
+  nextPrune(): number | undefined {
+    let earliest: number | undefined;
+    for (const models of this.#limits.values()) {
+      for (const { until } of models.values()) if (earliest === undefined || until < earliest) earliest = until;
+    }
+    return earliest;
+  }
+
+  /** Earliest `until` among active limits. */
   nextExpiry(): number | undefined {
     const now = this.#clock.now();
     let earliest: number | undefined;
