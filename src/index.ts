@@ -10,9 +10,11 @@ export type { JobStatus, SheetStatus } from './runtime/status.js';
 export type { BatonEvent, BatonEventType, StateCounts } from './runtime/events.js';
 export { VirtualClock, realClock, type Clock } from './runtime/clock.js';
 export {
+  BudgetSpentError,
   ConductorClosedError,
   InstrumentSetupError,
   NotInFermataError,
+  UnknownDecisionError,
   UnknownJobError,
   UnknownSheetError,
 } from './runtime/errors.js';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { nanoid } from 'nanoid';
 import type { Observable } from 'rxjs';
 import { startConductorActor, type ConductorActor } from '../actors/conductor-actor.js';
-import type { FermataDecision, JobOutcome } from '../machines/types.js';
+import { FERMATA_DECISIONS, type FermataDecision, type JobOutcome } from '../machines/types.js';
 import type { Score } from '../score/types.js';
 import { AttemptsInFlight } from './attempts/in-flight.js';
 import type { MusicianReport } from './attempts/launch.js';
@@ -12,7 +12,14 @@ import type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } fro
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { flushCheckpoint } from './durability/checkpoint.js';
 import { checkpointTo, jobFromCheckpoint } from './durability/checkpointed-job.js';
-import { ConductorClosedError, NotInFermataError, UnknownJobError, UnknownSheetError } from './errors.js';
+import {
+  BudgetSpentError,
+  ConductorClosedError,
+  NotInFermataError,
+  UnknownDecisionError,
+  UnknownJobError,
+  UnknownSheetError,
+} from './errors.js';
 import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
 import { breakerGate } from './gates/breaker-gate.js';
@@ -184,9 +191,16 @@ export class Conductor {
     if (job.pause(reason) && this.bus.observed) this.bus.emit({ type: 'job.paused', jobId, reason, at: this.clock.now() });
   }
 
-  /** Lifts one pause reason; the job runs again once no reason is left. */
+  /**
+   * Lifts one pause reason; the job runs again once no reason is left.
+   * @throws BudgetSpentError for `budget` while the job has spent its budget: only
+   * `setBudget` above what it spent lifts that pause.
+   */
   resume(jobId: string, reason = 'user'): void {
     const job = this.job(jobId);
+    if (reason === 'budget' && job.budgetUsd !== undefined && job.spentUsd >= job.budgetUsd && job.pauseReasons.has('budget')) {
+      throw new BudgetSpentError(jobId, job.spentUsd, job.budgetUsd);
+    }
     const resumed = job.unpause(reason);
     if (job.reopen()) this.sheets.checkJob(job);
     if (resumed) {
@@ -223,6 +237,8 @@ export class Conductor {
   /** Resolves a fermata: `retry` runs the sheet again, `skip`, `fail`, or `accept` (completed). */
   decide(jobId: string, sheetId: string, decision: FermataDecision): void {
     const job = this.job(jobId);
+    // JavaScript callers are not held to the type.
+    if (!(FERMATA_DECISIONS as readonly string[]).includes(decision)) throw new UnknownDecisionError(decision, FERMATA_DECISIONS);
     const record = job.byId.get(sheetId);
     if (record === undefined) throw new UnknownSheetError(jobId, sheetId);
     if (record.state !== 'fermata') throw new NotInFermataError(sheetId, record.state);

@@ -27,6 +27,31 @@ export class NotInFermataError extends Error {
   }
 }
 
+export class UnknownDecisionError extends Error {
+  override readonly name = 'UnknownDecisionError';
+  constructor(
+    readonly decision: string,
+    readonly choices: readonly string[],
+  ) {
+    super(`unknown decision "${decision}": use one of ${choices.join(', ')}`);
+  }
+}
+
+/** A budget pause lifts only when the budget is raised above what the job spent. */
+export class BudgetSpentError extends Error {
+  override readonly name = 'BudgetSpentError';
+  constructor(
+    readonly jobId: string,
+    readonly spentUsd: number,
+    readonly budgetUsd: number,
+  ) {
+    super(
+      `job "${jobId}" spent $${spentUsd.toFixed(2)} of its $${budgetUsd.toFixed(2)} budget: ` +
+        'raise the budget above what it spent (setBudget) to let it go on',
+    );
+  }
+}
+
 export class ConductorClosedError extends Error {
   override readonly name = 'ConductorClosedError';
   constructor() {

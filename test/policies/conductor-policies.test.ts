@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  BudgetSpentError,
   Conductor,
   VirtualClock,
   type AttemptOutcome,
@@ -458,6 +459,12 @@ describe('budgets, pacing, healing and fermata', () => {
     expect(states).toEqual({ slow: 'completed', a: 'completed', b: 'completed', c: 'ready', d: 'pending' });
     await settle();
     expect(events).toContainEqual(expect.objectContaining({ type: 'job.paused', reason: 'budget' }));
+    // While the budget is spent, only raising it lifts the pause.
+    expect(() => conductor.resume(id, 'budget')).toThrow(BudgetSpentError);
+    conductor.setBudget(id, 0.8);
+    expect(conductor.status(id).pauseReasons).toEqual(['budget']);
+    await runToEnd(conductor, clock, id);
+    expect(x.starts.map((s) => s.sheetId)).toEqual(['slow', 'a', 'b']);
     conductor.setBudget(id, 5);
     const done = await runToEnd(conductor, clock, id);
     expect(done.outcome).toBe('completed');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Conductor, NotInFermataError, VirtualClock, type AttemptRequest, type BatonEvent } from '../../src/index.js';
+import { Conductor, NotInFermataError, UnknownDecisionError, VirtualClock, type AttemptRequest, type BatonEvent } from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { fail, ok, runToEnd, settle, SimInstrument, type Behaviour } from '../support/virtual-run.js';
 
@@ -134,6 +134,9 @@ describe('conductor', () => {
     expect(held.outcome).toBe('held');
     expect(held.counts.fermata).toBe(1);
     expect(() => conductor.decide(id, 'next', 'accept')).toThrow(NotInFermataError);
+    // From JavaScript, without the type: refused, and the fermata stays open.
+    expect(() => conductor.decide(id, 'ask', 'maybe' as never)).toThrow(UnknownDecisionError);
+    expect(conductor.status(id).sheets[0]!.state).toBe('fermata');
     conductor.decide(id, 'ask', 'skip');
     const result = await runToEnd(conductor, clock, id);
     expect(result.outcome).toBe('completed');
