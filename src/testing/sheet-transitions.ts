@@ -75,7 +75,8 @@ function guardName(guard: unknown): string | undefined {
   if (typeof guard === 'string') return guard;
   if (typeof guard === 'object' && guard !== null && 'type' in guard) {
     const { type, params } = guard as { type: string; params?: unknown };
-    return params === undefined ? type : `${type}:${String(params)}`;
+    if (params === undefined) return type;
+    return `${type}:${typeof params === 'string' ? params : JSON.stringify(params)}`;
   }
   return typeof guard === 'function' && guard.name !== '' ? guard.name : 'inline';
 }
