@@ -4,10 +4,10 @@ import { buildScore, type StageDraft } from '../support/build-score.js';
 import { runToEnd, stepUntil } from '../support/virtual-run.js';
 import { SlowStartInstrument, type StartBehaviour } from './slow-start.js';
 
-/** One instrument `api` with a buffer of 4 starts and 1 worker; the stages say the rest. */
-function bufferedScore(concurrency: number, stages: StageDraft[]): Score {
+/** One instrument `api` with a buffer of `size` starts (4 unless told) and 1 worker. */
+function bufferedScore(concurrency: number, stages: StageDraft[], size = 4): Score {
   const score = buildScore({ concurrency, instruments: { api: {} }, stages });
-  score.instruments.api!.buffer = { size: 4, workers: 1 };
+  score.instruments.api!.buffer = { size, workers: 1 };
   return score;
 }
 
@@ -62,6 +62,27 @@ describe('a timeout of a start that is still in the dispatch buffer', () => {
       ['slow.1', 0],
       ['next.1', 1500],
     ]);
+    await conductor.shutdown();
+  });
+
+  it('frees the buffer slot at expiry: a sheet the full buffer held back is dispatched then', async () => {
+    const score = bufferedScore(
+      10,
+      [
+        { id: 'slow', fanOut: 1 },
+        { id: 'quick', fanOut: 1, timeoutMs: 300 },
+        { id: 'next', fanOut: 1 },
+      ],
+      1,
+    );
+    const { clock, conductor, events, jobId } = run(score, { startMs: (sheet) => (sheet === 'slow.1' ? 1500 : 10) });
+    await stepUntil(clock, () => events.some((e) => e.type === 'sheet.dispatched' && e.sheetId === 'next.1'));
+    expect(clock.now()).toBe(300);
+    // At 0 the buffer held `quick.1` (once `slow.1` went to the worker) and had no room for `next.1`.
+    expect(events.filter((e) => e.type === 'dispatch.at_capacity').map((e) => [e.sheetId, e.at])).toContainEqual(['next.1', 0]);
+    expect(events.find((e) => e.type === 'sheet.failed')).toMatchObject({ sheetId: 'quick.1', reason: 'timeout', at: 300 });
+    const result = await runToEnd(conductor, clock, jobId);
+    expect(result.sheets.map((s) => s.state)).toEqual(['completed', 'failed', 'completed']);
     await conductor.shutdown();
   });
 

@@ -82,7 +82,8 @@ describe('a dispatch buffer in the conductor', () => {
     // Resolves without the virtual clock moving: nothing waits on a timer.
     await first.conductor.shutdown();
     expect(api.begun).toEqual([]);
-    expect(api.calls.filter((c) => !c.aborted)).toHaveLength(1);
+    // The shutdown took back the two queued starts: only the one under way reached the instrument.
+    expect(api.calls.map((c) => c.aborted)).toEqual([false]);
     expect(store.loadSheets().filter((row) => row.state === 'dispatched')).toHaveLength(3);
 
     const next = setup();
@@ -140,6 +141,19 @@ describe('a dispatch buffer in the conductor', () => {
     expect(api.calls).toHaveLength(1);
     expect(ofType(events, 'dispatch.start_error')).toMatchObject([{ permanent: true, error: 'cannot start "api": no such endpoint' }]);
     expect(ofType(events, 'sheet.fallback')).toMatchObject([{ from: 'api', to: 'backup', reason: 'unavailable' }]);
+    await conductor.shutdown();
+  });
+
+  it('on cancel takes back the starts still queued: the instrument never hears of them', async () => {
+    const { clock, conductor } = setup();
+    const api = new SlowStartInstrument('api', clock, { startMs: 50, runMs: 10 });
+    const jobId = conductor.register(fanOutScore(4, { size: 4, workers: 1 }), { instruments: { api } });
+    await settle();
+    conductor.cancel(jobId);
+    const result = await runToEnd(conductor, clock, jobId);
+    expect(result.outcome).toBe('cancelled');
+    expect(api.calls.map((c) => [c.sheetId, c.aborted])).toEqual([['s.1', false]]);
+    expect(api.begun).toEqual([]);
     await conductor.shutdown();
   });
 
