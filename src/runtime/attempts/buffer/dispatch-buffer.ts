@@ -81,7 +81,8 @@ export class BufferClosedError extends Error {
  * answers "at capacity", and workers pick items up on a later microtask, so a caller can
  * commit what it offered before any of it starts. A transient start failure is tried
  * again after a short backoff while its worker waits; a permanent one, or the last try,
- * is handed back through `startFailed`. Nothing the starter or a callback throws stops a
+ * is handed back through `startFailed`. An item queued or waiting between tries can be
+ * withdrawn (its attempt ended first). Nothing the starter or a callback throws stops a
  * worker.
  */
 export class DispatchBuffer<T> {
