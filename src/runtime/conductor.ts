@@ -287,7 +287,7 @@ export class Conductor {
         for (const record of job.sheets) record.clearTimer();
       }
     }
-    // Starts still queued run with their attempts already aborted: none begins its work,
+    // The aborts took back every start still queued or between tries: none begins its work,
     // and their sheets stay `dispatched`, which a resume puts back to `ready`.
     await this.attempts.buffers.close();
     await this.attempts.settled();

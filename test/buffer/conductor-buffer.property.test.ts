@@ -62,3 +62,38 @@ describe('a buffered job in virtual time', () => {
     },
   );
 });
+
+describe('a buffered job with a timeout', () => {
+  test.prop([caseArb, fc.integer({ min: 1, max: 400 })], { numRuns: RUNS })(
+    'no attempt outlives its timeout, wherever it is (queued, between start tries, starting, running)',
+    async ({ transients, size, workers, concurrency, startMs, runMs }, timeoutMs) => {
+      const clock = new VirtualClock();
+      const conductor = new Conductor({ clock });
+      const events: BatonEvent[] = [];
+      conductor.events$.subscribe((event) => events.push(event));
+      const api = new SlowStartInstrument('api', clock, {
+        startMs,
+        runMs,
+        behave: (sheetId, call) => (call <= transients[Number(sheetId.slice(2)) - 1]! ? 'transient' : 'start'),
+      });
+      const score = buildScore({
+        concurrency,
+        instruments: { api: { timeoutMs } },
+        stages: [{ id: 's', fanOut: transients.length, retries: 1, backoff: { initialMs: 0 } }],
+      });
+      score.instruments.api!.buffer = { size, workers };
+
+      const jobId = conductor.register(score, { instruments: { api } });
+      const result = await runToEnd(conductor, clock, jobId);
+      await settle();
+      await conductor.shutdown();
+
+      expect(result.sheets.every((s) => s.state === 'completed' || s.state === 'failed')).toBe(true);
+      for (const event of events) {
+        if (event.type !== 'attempt.ended') continue;
+        expect(event.durationMs, `${event.sheetId} attempt ${event.attempt}`).toBeLessThanOrEqual(timeoutMs);
+        if (event.reason === 'timeout') expect(event.durationMs, `${event.sheetId} attempt ${event.attempt}`).toBe(timeoutMs);
+      }
+    },
+  );
+});

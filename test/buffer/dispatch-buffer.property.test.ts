@@ -12,7 +12,7 @@ const tryResult = fc.constantFrom<TryResult>('ok', 'ok', 'transient', 'permanent
 /** Per item: how each of its tries goes (the last entry repeats). */
 const itemsArb = fc.array(fc.array(tryResult, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 25 });
 
-describe('dispatch buffer under any interleaving of offers and starts', () => {
+describe('dispatch buffer under any interleaving of offers, starts and withdrawals', () => {
   test.prop(
     [
       fc.scheduler(),
@@ -20,9 +20,11 @@ describe('dispatch buffer under any interleaving of offers and starts', () => {
       fc.integer({ min: 1, max: 4 }),
       fc.integer({ min: 1, max: 3 }),
       fc.option(fc.nat(), { nil: undefined }),
+      /** Items taken back at some point of the run (their attempt timed out, say). */
+      fc.uniqueArray(fc.nat({ max: 24 }), { maxLength: 8 }),
     ],
     { numRuns: RUNS },
-  )('loses and duplicates nothing, with queued <= size and starting <= workers', async (s, items, size, workers, closeAfter) => {
+  )('loses and duplicates nothing, starts nothing withdrawn, with queued <= size and starting <= workers', async (s, items, size, workers, closeAfter, withdrawals) => {
     const clock = new VirtualClock();
     const tries = new Map<number, number>();
     const ended = new Map<number, string[]>();
@@ -73,6 +75,12 @@ describe('dispatch buffer under any interleaving of offers and starts', () => {
         },
       })),
     );
+
+    for (const item of withdrawals) {
+      void s.schedule(Promise.resolve(), `withdraw ${item}`).then(() => {
+        if (buffer.withdraw(item)) end(item, 'withdrawn');
+      });
+    }
 
     for (let step = 0; step < 10_000; step++) {
       await settle();

@@ -188,6 +188,75 @@ describe('the dispatch buffer', () => {
     }
   });
 
+  describe('withdraw()', () => {
+    it('takes back a queued item: it never starts, and a full queue has room again', async () => {
+      const starts = new ManualStarts();
+      const roomFreed = vi.fn();
+      const { buffer: b, failed } = buffer({ start: starts.start, size: 2, workers: 1, roomFreed });
+      b.offer('a');
+      await settle();
+      b.offer('b');
+      b.offer('c');
+      expect(b.free).toBe(0);
+      expect(b.withdraw('b')).toBe(true);
+      expect(roomFreed).toHaveBeenCalledTimes(1);
+      expect([b.queued, b.free]).toEqual([1, 1]);
+      starts.finish('a');
+      await settle();
+      starts.finish('c');
+      await settle();
+      expect(starts.calls).toEqual(['a', 'c']);
+      expect(failed).toEqual([]);
+    });
+
+    it('ends a backoff wait: no further try, and the worker goes on to the next item at once', async () => {
+      const calls: Array<[string, number]> = [];
+      const { buffer: b, failed, clock } = buffer({
+        start: async (item) => {
+          calls.push([item, clock.now()]);
+          return item === 'a' ? { permanent: false, error: 'EAGAIN' } : undefined;
+        },
+      });
+      b.offer('a');
+      b.offer('b');
+      await settle();
+      expect(b.withdraw('a')).toBe(true);
+      await settle();
+      expect(calls).toEqual([
+        ['a', 0],
+        ['b', 0],
+      ]);
+      expect(clock.pendingTimers).toBe(0);
+      expect(failed.map((f) => f.info)).toEqual([{ tries: 1, retryInMs: 100 }]);
+      expect(b.starting).toBe(0);
+    });
+
+    it('leaves a start in progress alone, and answers false for an item it does not hold', async () => {
+      const starts = new ManualStarts();
+      const { buffer: b } = buffer({ start: starts.start });
+      b.offer('a');
+      await settle();
+      expect(b.withdraw('a')).toBe(false);
+      expect(b.withdraw('never offered')).toBe(false);
+      expect(b.starting).toBe(1);
+    });
+
+    it('lets a closing buffer drain once what it still held is withdrawn', async () => {
+      const starts = new ManualStarts();
+      const { buffer: b } = buffer({ start: starts.start, size: 2, workers: 1 });
+      b.offer('a');
+      b.offer('b');
+      await settle();
+      let closed = false;
+      void b.close().then(() => (closed = true));
+      expect(b.withdraw('b')).toBe(true);
+      starts.finish('a');
+      await settle();
+      expect(closed).toBe(true);
+      expect(starts.calls).toEqual(['a']);
+    });
+  });
+
   describe('close()', () => {
     it('drains what is queued and waits for the workers', async () => {
       const starts = new ManualStarts();

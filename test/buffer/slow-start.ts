@@ -10,7 +10,8 @@ export type StartBehaviour = 'start' | 'transient' | 'permanent';
  */
 export class SlowStartInstrument implements Instrument {
   readonly kind = 'function' as const;
-  readonly calls: Array<{ sheetId: string; attempt: number; aborted: boolean }> = [];
+  /** Every call of `run`, with the virtual time it was made at. */
+  readonly calls: Array<{ sheetId: string; attempt: number; aborted: boolean; at: number }> = [];
   readonly begun: string[] = [];
   starting = 0;
   maxStarting = 0;
@@ -19,15 +20,21 @@ export class SlowStartInstrument implements Instrument {
     readonly name: string,
     private readonly clock: VirtualClock,
     private readonly options: {
-      startMs: number;
+      /** How long a start takes: one figure, or per sheet. */
+      startMs: number | ((sheetId: string) => number);
       runMs: number;
       /** How the n-th call (1-based, counted per sheet) goes; default: it starts. */
       behave?: (sheetId: string, call: number) => StartBehaviour;
     },
   ) {}
 
+  private startMs(sheetId: string): number {
+    const { startMs } = this.options;
+    return typeof startMs === 'number' ? startMs : startMs(sheetId);
+  }
+
   run(request: AttemptRequest, signal: AbortSignal, hooks: AttemptHooks): Promise<AttemptOutcome> {
-    this.calls.push({ sheetId: request.sheetId, attempt: request.attempt, aborted: signal.aborted });
+    this.calls.push({ sheetId: request.sheetId, attempt: request.attempt, aborted: signal.aborted, at: this.clock.now() });
     if (signal.aborted) return Promise.resolve({ status: 'failure', error: 'aborted before it started' });
     const call = this.calls.filter((c) => c.sheetId === request.sheetId).length;
     const behaviour = this.options.behave?.(request.sheetId, call) ?? 'start';
@@ -60,7 +67,7 @@ export class SlowStartInstrument implements Instrument {
           signal.removeEventListener('abort', onAbort);
           resolve({ status: 'success' });
         }, this.options.runMs);
-      }, this.options.startMs);
+      }, this.startMs(request.sheetId));
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }

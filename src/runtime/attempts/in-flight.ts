@@ -37,6 +37,8 @@ export class AttemptsInFlight {
   private idleWaiters: (() => void)[] = [];
   /** Buffers between the dispatch decision and slow starts, for instruments whose score asks. */
   readonly buffers: DispatchBufferRegistry<Launch>;
+  /** Launches handed to a buffer whose musician has not ended: an abort may take them back. */
+  private readonly buffered = new Map<LiveAttempt, Launch>();
 
   constructor(private readonly host: AttemptsHost) {
     this.buffers = new DispatchBufferRegistry(
@@ -103,7 +105,10 @@ export class AttemptsInFlight {
         at: this.host.clock.now(),
       });
     }
-    if (this.buffers.active && this.buffers.of(job.jobId, name)?.offer(launch) === true) return;
+    if (this.buffers.active && this.buffers.of(job.jobId, name)?.offer(launch) === true) {
+      this.buffered.set(attempt, launch);
+      return;
+    }
     const instrument = job.instruments.get(name) as Instrument;
     const played = perform(instrument, request, attempt.abort, (info) =>
       this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
@@ -125,6 +130,7 @@ export class AttemptsInFlight {
    */
   private conclude(launch: Launch, outcome: AttemptOutcome): void {
     const { job, record, attempt, request } = launch;
+    if (this.buffered.size > 0) this.buffered.delete(attempt);
     if (record.stage.spec.validations.length === 0) {
       this.reportEnd(launch, outcome);
       return;
@@ -152,10 +158,19 @@ export class AttemptsInFlight {
     return { ...outcome, validation };
   }
 
+  /**
+   * Aborts an attempt wherever it is. One still queued in its dispatch buffer, or waiting
+   * there between start tries, is taken back and ends at once, so its slots go to the next
+   * start; one whose start is in progress hears the abort from its instrument.
+   */
   abort(attempt: LiveAttempt, reason: 'timeout' | 'cancelled' | 'shutdown'): void {
     if (attempt.abort.aborted) return;
     attempt.abortReason = reason;
     attempt.abort.abort(reason);
+    const launch = this.buffered.get(attempt);
+    if (launch !== undefined && this.buffers.of(attempt.jobId, attempt.instrument)?.withdraw(launch) === true) {
+      this.conclude(launch, { status: 'failure', error: `aborted (${reason}) before it left the dispatch buffer` });
+    }
   }
 
   abortAll(reason: 'cancelled' | 'shutdown'): void {

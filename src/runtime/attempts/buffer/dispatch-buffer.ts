@@ -10,21 +10,29 @@ export interface StartFailure {
   readonly error: string;
 }
 
-/** How a transient start failure is tried again, on the buffer's clock. */
+/**
+ * How a transient start failure is tried again, on the buffer's clock. The wait after the
+ * n-th failed start is `min(maxMs, initialMs * factor ** (n - 1))`, counted from that failure.
+ */
 export interface StartRetryPolicy {
   /**
-   * Starts tried in all, the first included; then the failure is final.
+   * Starts in all, the first included; a failure of the last one is final.
    * @default 4
    */
   readonly tries: number;
-  /** @default 100 */
+  /** The wait after the first failed start. @default 100 */
   readonly initialMs: number;
-  /** @default 3 */
+  /** Each wait is this many times the one before. @default 3 */
   readonly factor: number;
-  /** @default 1000 */
+  /** No wait is longer. @default 1000 */
   readonly maxMs: number;
 }
 
+/**
+ * A start is made 4 times in all: at once, then 100 ms, 300 ms and 900 ms after each failed
+ * one (each wait three times the one before, capped at 1 s). With starts that fail at once,
+ * they happen at 0, 100, 400 and 1,300 ms.
+ */
 export const DEFAULT_START_RETRY: StartRetryPolicy = { tries: 4, initialMs: 100, factor: 3, maxMs: 1000 };
 
 /** What a failed start means for its item. */
@@ -73,7 +81,8 @@ export class BufferClosedError extends Error {
  * answers "at capacity", and workers pick items up on a later microtask, so a caller can
  * commit what it offered before any of it starts. A transient start failure is tried
  * again after a short backoff while its worker waits; a permanent one, or the last try,
- * is handed back through `startFailed`. Nothing the starter or a callback throws stops a
+ * is handed back through `startFailed`. An item queued or waiting between tries can be
+ * withdrawn (its attempt ended first). Nothing the starter or a callback throws stops a
  * worker.
  */
 export class DispatchBuffer<T> {
@@ -86,8 +95,10 @@ export class DispatchBuffer<T> {
   private closed = false;
   private drained: Promise<void> | undefined;
   private resolveDrained: (() => void) | undefined;
-  /** Backoff waits in progress; `close` ends them early. */
-  private readonly sleepers = new Set<() => void>();
+  /** Backoff waits in progress, by item; `close` and `withdraw` end them early. */
+  private readonly sleepers = new Map<T, () => void>();
+  /** Items withdrawn during their backoff: their worker stops trying them. */
+  private readonly withdrawn = new Set<T>();
 
   constructor(private readonly options: DispatchBufferOptions<T>) {
     const { size, workers } = options;
@@ -130,6 +141,29 @@ export class DispatchBuffer<T> {
   }
 
   /**
+   * Takes back an item that is queued or waiting between tries (its attempt ended: a
+   * timeout, a cancel): it is not started, and its slot goes to the next one. False when it
+   * is not here or a start of it is in progress; then that start decides how it ends.
+   * Nothing is reported through `startFailed`: the caller ends the item itself.
+   */
+  withdraw(item: T): boolean {
+    const wake = this.sleepers.get(item);
+    if (wake !== undefined) {
+      this.withdrawn.add(item);
+      wake();
+      return true;
+    }
+    const at = this.queue.indexOf(item);
+    if (at < 0) return false;
+    const wasFull = this.queue.length >= this.size;
+    this.queue.splice(at, 1);
+    this.depthChanged();
+    if (wasFull && !this.closed) this.call(() => this.options.roomFreed?.());
+    this.checkDrained();
+    return true;
+  }
+
+  /**
    * Stops accepting, starts what is queued and waits for every worker to finish. Backoff
    * waits end at once: each such item gets one last try. Calling it again returns the same
    * promise.
@@ -138,7 +172,7 @@ export class DispatchBuffer<T> {
     if (this.drained === undefined) {
       this.closed = true;
       this.drained = new Promise<void>((resolve) => (this.resolveDrained = resolve));
-      for (const wake of [...this.sleepers]) wake();
+      for (const wake of [...this.sleepers.values()]) wake();
       this.pump();
       this.checkDrained();
     }
@@ -173,7 +207,8 @@ export class DispatchBuffer<T> {
       const retryInMs = final ? undefined : this.backoff(tries);
       this.call(() => this.options.startFailed(item, failure, { tries, retryInMs }));
       if (retryInMs === undefined) break;
-      await this.sleep(retryInMs);
+      await this.sleep(item, retryInMs);
+      if (this.withdrawn.delete(item)) break;
     }
     this.busy--;
     this.depthChanged();
@@ -194,15 +229,15 @@ export class DispatchBuffer<T> {
     return Math.min(maxMs, initialMs * factor ** (tries - 1));
   }
 
-  private sleep(ms: number): Promise<void> {
+  private sleep(item: T, ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       let timer: Subscription | undefined;
       const wake = (): void => {
-        this.sleepers.delete(wake);
+        this.sleepers.delete(item);
         timer?.unsubscribe();
         resolve();
       };
-      this.sleepers.add(wake);
+      this.sleepers.set(item, wake);
       timer = this.options.clock.schedule(wake, ms);
     });
   }
