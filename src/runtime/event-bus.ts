@@ -15,9 +15,10 @@ const COMPACT_AFTER = 1024;
 
 /**
  * Fans observer events out to any number of subscribers. Each subscriber gets its own
- * queue, drained on later ticks in slices of at most `SLICE_BUDGET_MS`: the conductor's
- * `emit` only appends, so a slow or throwing subscriber can neither stall a turn nor break
- * it, and a slow one falls behind instead of holding the loop for its whole backlog.
+ * queue, drained on later ticks in slices of about `SLICE_BUDGET_MS` (a slice that ran over
+ * is followed by a pause as long as its overrun): the conductor's `emit` only appends, so a
+ * slow or throwing subscriber can neither stall a turn nor break it, and a slow one falls
+ * behind instead of holding the loop for its whole backlog.
  */
 export class EventBus {
   private readonly subject = new Subject<BatonEvent>();
@@ -34,6 +35,8 @@ export class EventBus {
     let scheduled = false;
     let completing = false;
     let closed = false;
+    /** When the next slice may start (`performance.now()`): after a pause as long as the last one's overrun. */
+    let resumeAt = 0;
     const drain = (): void => {
       scheduled = false;
       const start = performance.now();
@@ -42,6 +45,10 @@ export class EventBus {
         if (performance.now() - start >= SLICE_BUDGET_MS) break;
       }
       if (closed) return;
+      // One event can take longer than a whole slice: the loop then gets the overrun to itself
+      // before the next slice, so a subscriber that is behind holds about half of it at most.
+      const end = performance.now();
+      resumeAt = end + Math.max(0, end - start - SLICE_BUDGET_MS);
       if (head === queue.length) {
         queue = [];
         head = 0;
@@ -57,7 +64,9 @@ export class EventBus {
     const schedule = (): void => {
       if (scheduled) return;
       scheduled = true;
-      setImmediate(drain);
+      const pauseMs = resumeAt - performance.now();
+      if (pauseMs >= 1) setTimeout(drain, pauseMs);
+      else setImmediate(drain);
     };
     const inner = this.subject.subscribe({
       next: (event) => {
@@ -65,8 +74,12 @@ export class EventBus {
         schedule();
       },
       complete: () => {
-        completing = true;
-        schedule();
+        // A tick later: slices already due for every subscriber run first, so a subscriber
+        // that keeps up never sees another one complete before it has the earlier events.
+        setImmediate(() => {
+          completing = true;
+          if (!scheduled) drain();
+        });
       },
     });
     return () => {

@@ -43,4 +43,30 @@ describe('a slow events$ subscriber', () => {
     expect(slow).toEqual(all);
     expect(completedAfter).toBe(all.length);
   });
+
+  it('leaves the event loop to others after a slice that ran over, before delivering more', async () => {
+    const clock = new VirtualClock();
+    const conductor = new Conductor({ clock, random: () => 0.5 });
+    const fn = new SimInstrument('fn', clock, () => ({ durationMs: 100, outcome: ok }));
+    // Counts turns of the event loop that something else gets.
+    let ticks = 0;
+    let counting = true;
+    const tick = (): void => {
+      ticks++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const ticksAtDelivery: number[] = [];
+    conductor.events$.subscribe(() => {
+      ticksAtDelivery.push(ticks);
+      busy(10);
+    });
+    conductor.register(buildScore({ stages: [{ id: 'w', fanOut: 3 }] }), { instruments: { fn } });
+    await waitFor(() => (ticksAtDelivery.length >= 4 ? true : undefined));
+    counting = false;
+    const between = ticksAtDelivery.slice(1).map((at, i) => at - ticksAtDelivery[i]!);
+    // Without the pause the next slice would come on the very next turn (one tick between).
+    expect(Math.min(...between.slice(0, 3))).toBeGreaterThan(1);
+    await conductor.shutdown();
+  });
 });
