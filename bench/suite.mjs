@@ -72,6 +72,15 @@ export const SCENARIOS = [
     baton: 'scenarios/s6-baton.mjs',
     baselines: [{ name: 'flat fan-out', script: 'scenarios/s6-flat.mjs' }],
   },
+  {
+    id: 'S7',
+    title: 'a slow events$ subscriber (20 ms per event): N function sheets of 10 ms at concurrency 5, job wall time with it vs without',
+    sizes: [50],
+    subject: 'slow subscriber',
+    baton: 'scenarios/s7-slow-subscriber.mjs',
+    baselines: [{ name: 'no subscriber', script: 'scenarios/s7-no-subscriber.mjs' }],
+    extra: ['eventsSeenAtCompletion'],
+  },
 ];
 
 const row = (rows, scenario, n, baseline) =>
@@ -143,6 +152,11 @@ export const TARGETS = [
       const ok = r.runs.baton > 0 && r.errors === undefined;
       return { measured: true, value: `heap ${heap.toFixed(2)}×, time ${r.ratio}×`, met: ok && heap <= 1.5 };
     },
+  },
+  {
+    id: 'S7 slow subscriber',
+    text: 'S7 the job with a 20 ms/event subscriber ≤ 2× the job without',
+    check: (rows) => ratioAtMost(row(rows, 'S7', 50, 'no subscriber'), 2),
   },
 ];
 

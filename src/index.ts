@@ -180,6 +180,7 @@ export {
   type BatchExecutorContext,
   type BatchFailure,
   type BatchFinalPolicy,
+  type BatchItemResult,
   type BatchGrouper,
   type BatchOptions,
   type BatchOrdering,

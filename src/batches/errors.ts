@@ -1,3 +1,4 @@
+import { lengthText } from '../machines/batch.js';
 import type { BatchFailure, BatchRunResult, UnfinishedItems } from './types.js';
 
 /** An attempt of a batch ran past the run's `timeout`; its signal was aborted. */
@@ -12,15 +13,23 @@ export class BatchTimeoutError extends Error {
   }
 }
 
-/** The executor returned a different number of results than the batch had items. */
+/**
+ * The executor returned a different number of results than the batch had items, or an array
+ * of the right length with holes (`delete a[1]`, `new Array(n)`): either way some item has
+ * no result of its own.
+ */
 export class BatchLengthError extends Error {
   override readonly name = 'BatchLengthError';
   constructor(
     readonly batchIndex: number,
     readonly expected: number,
+    /** The returned array's `length`. */
     readonly received: number,
+    /** Positions in the returned array that hold no element. */
+    readonly holes: readonly number[] = [],
   ) {
-    super(`batch ${batchIndex}: executor returned ${received} result${received === 1 ? '' : 's'} for ${expected} item${expected === 1 ? '' : 's'}`);
+    const at = holes.length === 0 ? '' : ` (at ${holes.slice(0, 10).join(', ')}${holes.length > 10 ? ', …' : ''})`;
+    super(`batch ${batchIndex}: ${lengthText(received, holes.length, expected)}${at}`);
   }
 }
 

@@ -13,6 +13,7 @@ export type {
   BatchExecutorContext,
   BatchFailure,
   BatchFinalPolicy,
+  BatchItemResult,
   BatchOptions,
   BatchOrdering,
   BatchOutcome,

@@ -149,10 +149,13 @@ export class LiveBatch<T, R> {
     const at = this.host.clock.now();
     const random = this.host.random();
     if (end.kind === 'results') {
+      const size = this.group.items.length;
       const count = end.results.length;
-      if (count === this.group.items.length) this.results = end.results;
-      else this.error = new BatchLengthError(this.index, this.group.items.length, count);
-      this.actor.send({ type: 'SUCCEEDED', count, at, random });
+      // A sparse array passes the length check yet leaves items without a result.
+      const holes = count === size ? holesOf(end.results) : [];
+      if (count === size && holes.length === 0) this.results = end.results;
+      else this.error = new BatchLengthError(this.index, size, count, holes);
+      this.actor.send({ type: 'SUCCEEDED', count, holes: holes.length, at, random });
     } else {
       this.error = end.error;
       const reason = end.kind === 'timeout' ? 'timeout' : 'error';
@@ -196,4 +199,11 @@ export class LiveBatch<T, R> {
     if (isPromiseLike(returned)) Promise.resolve(returned).then(routed, routeFailed);
     else routed(returned);
   }
+}
+
+/** Positions of `array` that hold no element (`undefined` stored in a slot is an element). */
+function holesOf(array: readonly unknown[]): number[] {
+  const holes: number[] = [];
+  for (let i = 0; i < array.length; i++) if (!Object.hasOwn(array, i)) holes.push(i);
+  return holes;
 }

@@ -1,5 +1,5 @@
 import type { BatchGrouper } from './strategies/strategy.js';
-import type { BatchOrdering, BatchOutcome, BatchRunResult, RoutedBatch, SkippedBatch, UnfinishedItems } from './types.js';
+import type { BatchItemResult, BatchOrdering, BatchOutcome, BatchRunResult, RoutedBatch, SkippedBatch, UnfinishedItems } from './types.js';
 
 /**
  * The run's result from its finished batches, given in completion order. Under `preserve`
@@ -14,14 +14,14 @@ export function runResult<T, R>(
   const batches = ordering === 'preserve' ? [...finished].sort((a, b) => a.batchIndex - b.batchIndex) : [...finished];
   const skipped: SkippedBatch<T>[] = [];
   const routed: RoutedBatch<T>[] = [];
-  const placed: { index: number; result: R }[] = [];
+  const results: BatchItemResult<T, R>[] = [];
   for (const batch of batches) {
     if (batch.status === 'skipped') skipped.push(batch);
     else if (batch.status === 'routed') routed.push(batch);
-    else batch.results.forEach((result, i) => placed.push({ index: batch.indices[i]!, result }));
+    else batch.results.forEach((result, i) => results.push({ index: batch.indices[i]!, item: batch.items[i] as T, result }));
   }
-  if (ordering === 'preserve') placed.sort((a, b) => a.index - b.index);
-  return { runId, results: placed.map((p) => p.result), batches, skipped, routed };
+  if (ordering === 'preserve') results.sort((a, b) => a.index - b.index);
+  return { runId, results, batches, skipped, routed };
 }
 
 /** Items of a stopped run that have no outcome: `extra`, batches in flight, and every group left in the grouper (drained). */

@@ -20,7 +20,8 @@ export interface BatchExecutorContext {
 
 /**
  * Runs one batch: returns exactly one result per item, in the items' order. Returning a
- * different number of results fails the attempt (never a silent truncation).
+ * different number of results, or an array with holes, fails the attempt (never a silent
+ * truncation).
  */
 export type BatchExecutor<T, R> = (items: T[], context: BatchExecutorContext) => R[] | Promise<R[]>;
 
@@ -166,14 +167,26 @@ export interface RoutedBatch<T> extends BatchOutcomeBase<T> {
 /** How one batch ended; `streamBatches` yields these. */
 export type BatchOutcome<T, R> = SucceededBatch<T, R> | SkippedBatch<T> | RoutedBatch<T>;
 
+/**
+ * One item's result, with the item it belongs to: `index` is the item's 0-based position in
+ * the source, so a result is never matched to an item by its place in `results`.
+ */
+export interface BatchItemResult<T, R> {
+  index: number;
+  item: T;
+  /** What the executor returned for this item. */
+  result: R;
+}
+
 /** What `dispatchBatches` resolves to (and what a halt or abort error carries as `partial`). */
 export interface BatchRunResult<T, R> {
   runId: string;
   /**
-   * The results of every succeeded batch: in source order under `preserve`, else batch by
-   * batch in completion order. Items of skipped and routed batches have no result here.
+   * One entry per item of every succeeded batch, each naming its item: by `index` (source
+   * order) under `preserve`, else batch by batch in completion order. Items of skipped and
+   * routed batches have no entry here, so after a skip `results[i]` is not item `i`: read `index`.
    */
-  results: R[];
+  results: BatchItemResult<T, R>[];
   /** Every finished batch: by batch index under `preserve`, else in completion order. */
   batches: BatchOutcome<T, R>[];
   skipped: SkippedBatch<T>[];

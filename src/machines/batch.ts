@@ -20,7 +20,7 @@ export type BatchState = (typeof BATCH_STATES)[number];
 /**
  * Why an attempt of a batch failed: the executor threw or rejected (`error`), did not finish
  * within the batch timeout (`timeout`), or returned a different number of results than the
- * batch had items (`length`); `route` when the route handler itself failed.
+ * batch had items or an array with holes (`length`); `route` when the route handler itself failed.
  */
 export type BatchFailureReason = 'error' | 'timeout' | 'length' | 'route';
 
@@ -50,8 +50,11 @@ export interface BatchContext extends BatchInput {
 export type BatchEvent =
   /** A slot is free: the first attempt starts. */
   | { type: 'START' }
-  /** The executor returned `count` results; `at` and `random` drive the backoff if `count` is wrong. */
-  | { type: 'SUCCEEDED'; count: number; at: number; random: number }
+  /**
+   * The executor returned an array of `count` slots, `holes` of them empty (a sparse array);
+   * `at` and `random` drive the backoff if the batch did not get one result per item.
+   */
+  | { type: 'SUCCEEDED'; count: number; holes: number; at: number; random: number }
   /** The attempt threw, rejected or timed out. */
   | { type: 'FAILED'; reason: 'error' | 'timeout'; error: string; at: number; random: number }
   /** The runtime's timer for `retryAt` fired. */
@@ -66,10 +69,14 @@ type Outcome = Extract<BatchEvent, { type: 'SUCCEEDED' | 'FAILED' }>;
 
 function failureOf(context: BatchContext, event: Outcome): { reason: BatchFailureReason; error: string } {
   if (event.type === 'FAILED') return { reason: event.reason, error: event.error };
-  return {
-    reason: 'length',
-    error: `executor returned ${event.count} result${event.count === 1 ? '' : 's'} for ${context.size} item${context.size === 1 ? '' : 's'}`,
-  };
+  return { reason: 'length', error: lengthText(event.count, event.holes, context.size) };
+}
+
+/** Why `count` slots with `holes` empty ones are not one result for each of `size` items. */
+export function lengthText(count: number, holes: number, size: number): string {
+  const items = `${size} item${size === 1 ? '' : 's'}`;
+  if (holes === 0) return `executor returned ${count} result${count === 1 ? '' : 's'} for ${items}`;
+  return `executor returned an array of ${count} with ${holes} hole${holes === 1 ? '' : 's'} for ${items}`;
 }
 
 const AFTER_FAILURE = [
@@ -82,8 +89,8 @@ const AFTER_FAILURE = [
 /**
  * The lifecycle of one batch of `dispatchBatches` / `streamBatches`. Pure: no timers, no
  * clock; time comes in the outcome events, and the runtime reads `retryAt` to schedule
- * `RETRY_DUE`. A batch whose executor returns the wrong number of results has failed that
- * attempt: the machine never accepts a truncated or padded batch.
+ * `RETRY_DUE`. A batch whose executor returns the wrong number of results, or an array with
+ * holes, has failed that attempt: the machine never accepts a truncated, padded or sparse batch.
  */
 export const batchMachine = setup({
   types: {
@@ -92,7 +99,7 @@ export const batchMachine = setup({
     input: {} as BatchInput,
   },
   guards: {
-    allResults: ({ context, event }) => event.type === 'SUCCEEDED' && event.count === context.size,
+    allResults: ({ context, event }) => event.type === 'SUCCEEDED' && event.count === context.size && event.holes === 0,
     attemptsLeft: ({ context }) => context.attempts < context.maxAttempts,
     exhaustedBy: ({ context }, policy: BatchExhaustion) => context.exhausted === policy,
   },

@@ -5,9 +5,20 @@ import { GuardedObservable, OnceWarning } from './guarded-observable.js';
 const subscriberThrew = new OnceWarning('an events$ subscriber threw; its event was skipped');
 
 /**
+ * How long one slice of a subscriber's queue may hold the event loop (real time, whatever
+ * the conductor's clock): past it the rest waits for the next slice, and the conductor's
+ * turns, timers and I/O go first. A slice always delivers at least one event.
+ */
+const SLICE_BUDGET_MS = 4;
+
+const COMPACT_AFTER = 1024;
+
+/**
  * Fans observer events out to any number of subscribers. Each subscriber gets its own
- * queue, drained on a later tick: the conductor's `emit` only appends, so a slow or
- * throwing subscriber can neither stall a turn nor break it.
+ * queue, drained on later ticks in slices of about `SLICE_BUDGET_MS` (a slice that ran over
+ * is followed by a pause as long as its overrun): the conductor's `emit` only appends, so a
+ * slow or throwing subscriber can neither stall a turn nor break it, and a slow one falls
+ * behind instead of holding the loop for its whole backlog.
  */
 export class EventBus {
   private readonly subject = new Subject<BatonEvent>();
@@ -19,30 +30,55 @@ export class EventBus {
 
   readonly events$: Observable<BatonEvent> = new GuardedObservable<BatonEvent>((subscriber) => {
     let queue: BatonEvent[] = [];
+    /** Events of `queue` already delivered (the queue is cut only between slices). */
+    let head = 0;
     let scheduled = false;
+    let completing = false;
     let closed = false;
+    /** When the next slice may start (`performance.now()`): after a pause as long as the last one's overrun. */
+    let resumeAt = 0;
     const drain = (): void => {
       scheduled = false;
-      const batch = queue;
-      queue = [];
-      for (const event of batch) {
-        if (closed) return;
-        subscriber.next(event);
+      const start = performance.now();
+      while (head < queue.length && !closed) {
+        subscriber.next(queue[head++]!);
+        if (performance.now() - start >= SLICE_BUDGET_MS) break;
       }
+      if (closed) return;
+      // One event can take longer than a whole slice: the loop then gets the overrun to itself
+      // before the next slice, so a subscriber that is behind holds about half of it at most.
+      const end = performance.now();
+      resumeAt = end + Math.max(0, end - start - SLICE_BUDGET_MS);
+      if (head === queue.length) {
+        queue = [];
+        head = 0;
+      } else if (head > COMPACT_AFTER && head * 2 > queue.length) {
+        // Cut the delivered head only when it is most of the queue: each event is copied O(1) times.
+        queue = queue.slice(head);
+        head = 0;
+      }
+      if (head < queue.length) schedule();
+      // Everything queued before the end is delivered first.
+      else if (completing) subscriber.complete();
+    };
+    const schedule = (): void => {
+      if (scheduled) return;
+      scheduled = true;
+      const pauseMs = resumeAt - performance.now();
+      if (pauseMs >= 1) setTimeout(drain, pauseMs);
+      else setImmediate(drain);
     };
     const inner = this.subject.subscribe({
       next: (event) => {
         queue.push(event);
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(drain);
-        }
+        schedule();
       },
       complete: () => {
-        // Deliver what is queued before completing.
+        // A tick later: slices already due for every subscriber run first, so a subscriber
+        // that keeps up never sees another one complete before it has the earlier events.
         setImmediate(() => {
-          drain();
-          if (!closed) subscriber.complete();
+          completing = true;
+          if (!scheduled) drain();
         });
       },
     });

@@ -99,7 +99,7 @@ describe('batched fan-out properties', () => {
       dispatchBatches(iterable, { executor, strategy: strategy.spec, maxInFlight, ordering, clock: new ShuffledClock(s) }),
     );
     expect(peak).toBeLessThanOrEqual(maxInFlight);
-    expect([...run.results].sort()).toEqual(items.map(f).sort());
+    expect(run.results.map((r) => r.result).sort()).toEqual(items.map(f).sort());
   });
 
   test.prop([fc.scheduler(), itemsArb, strategyArb, fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean()], { numRuns: RUNS })(
@@ -142,12 +142,12 @@ describe('batched fan-out properties', () => {
           clock: new ShuffledClock(s),
         }),
       );
-      expect(run.results).toEqual(items.map(f));
+      expect(run.results).toEqual(items.map((item, index) => ({ index, item, result: f(item) })));
       expect(run.batches.map((b) => b.batchIndex)).toEqual(range(run.batches.length));
     },
   );
 
-  type Behaviour = 'ok' | 'throw' | 'short' | 'hang';
+  type Behaviour = 'ok' | 'throw' | 'short' | 'sparse' | 'empty' | 'hang';
   const policyArb: fc.Arbitrary<{ policy: BatchErrorPolicy<number>; attempts: number }> = fc
     .record({
       final: fc.constantFrom('halt' as const, 'skip' as const, 'route' as const),
@@ -175,14 +175,15 @@ describe('batched fan-out properties', () => {
       strategyArb,
       fc.integer({ min: 1, max: 4 }),
       policyArb,
-      fc.func(fc.constantFrom<Behaviour>('ok', 'ok', 'ok', 'throw', 'short', 'hang')),
+      fc.func(fc.constantFrom<Behaviour>('ok', 'ok', 'ok', 'throw', 'short', 'sparse', 'empty', 'hang')),
       fc.option(fc.integer({ min: 0, max: 8 })),
       fc.boolean(),
+      fc.constantFrom('preserve' as const, 'as-completed' as const),
     ],
     { numRuns: RUNS },
   )(
-    'every item ends in exactly one of result, skipped, routed or the error; retries stay bounded',
-    async (s, items, strategy, maxInFlight, { policy, attempts }, behaviour, abortAfterCalls, viaStream) => {
+    'every item ends in exactly one of result, skipped, routed or the error, each result names its own item; retries stay bounded',
+    async (s, items, strategy, maxInFlight, { policy, attempts }, behaviour, abortAfterCalls, viaStream, ordering) => {
       const controller = new AbortController();
       const calls = new Map<number, number>();
       let totalCalls = 0;
@@ -195,6 +196,14 @@ describe('batched fan-out properties', () => {
             return s.schedule(Promise.resolve(batch.map(f)), 'ok');
           case 'short':
             return s.schedule(Promise.resolve(batch.map(f).slice(1)), 'short');
+          case 'sparse': {
+            // The right length with one hole, placed by the batch and attempt.
+            const results = batch.map(f);
+            delete results[(batchIndex + attempt) % results.length];
+            return s.schedule(Promise.resolve(results), 'sparse');
+          }
+          case 'empty':
+            return s.schedule(Promise.resolve(new Array<string>(batch.length)), 'empty');
           case 'throw':
             return s.schedule(Promise.resolve(), 'throw').then(() => Promise.reject(new Error('boom')));
           case 'hang':
@@ -206,6 +215,7 @@ describe('batched fan-out properties', () => {
         executor,
         strategy: strategy.spec,
         maxInFlight,
+        ordering,
         onError: policy,
         timeout: 1000,
         clock: new ShuffledClock(s),
@@ -237,15 +247,27 @@ describe('batched fan-out properties', () => {
         }
       };
 
+      // Every result sits with its own item, once for each item of a succeeded batch (in source order under preserve).
+      const checkResults = (run: BatchRunResult<number, string>): void => {
+        const succeeded = run.batches.flatMap((b) => (b.status === 'succeeded' ? b.indices : []));
+        expect([...run.results.map((r) => r.index)].sort((a, b) => a - b)).toEqual(succeeded.sort((a, b) => a - b));
+        for (const { index, item, result } of run.results) {
+          expect(item).toBe(items[index]);
+          expect(result).toBe(f(items[index]!));
+        }
+        if (ordering === 'preserve') expect(run.results.map((r) => r.index)).toEqual(succeeded);
+      };
+
       claimBatches(yielded);
       if (outcome.run !== undefined) {
         claimBatches(outcome.run.batches);
-        expect(outcome.run.results).toHaveLength(outcome.run.batches.reduce((n, b) => n + (b.status === 'succeeded' ? b.items.length : 0), 0));
+        checkResults(outcome.run);
         expect(counting.exhausted).toBe(true);
       } else {
         const error = outcome.error;
         if (!(error instanceof BatchHaltError) && !(error instanceof BatchAbortedError)) throw error;
         claimBatches(error.partial.batches);
+        checkResults(error.partial);
         if (error instanceof BatchHaltError && error.batch !== undefined) {
           claim(error.batch.indices, 'halt');
           expect(error.batch.attempts).toBe(calls.get(error.batch.batchIndex));

@@ -9,7 +9,7 @@ import {
   type BatchExecutor,
 } from '../../src/index.js';
 import { runVirtual } from '../support/virtual-run.js';
-import { asyncSource, CountingSource, range, sourceRecord } from './helpers.js';
+import { asyncSource, CountingSource, range, resultValues, sourceRecord } from './helpers.js';
 
 const double: BatchExecutor<number, number> = (items) => items.map((n) => n * 2);
 
@@ -22,7 +22,13 @@ describe('dispatchBatches when things fail', () => {
 
     it('skip reports failed batches as skipped and runs the rest', async () => {
       const run = await dispatchBatches(range(8), { executor: failOdd, strategy: { size: 2 }, onError: 'skip' });
-      expect(run.results).toEqual([0, 2, 8, 10]);
+      // Each result names its item: after a skip, position in `results` is not the item's.
+      expect(run.results).toEqual([
+        { index: 0, item: 0, result: 0 },
+        { index: 1, item: 1, result: 2 },
+        { index: 4, item: 4, result: 8 },
+        { index: 5, item: 5, result: 10 },
+      ]);
       expect(run.skipped.map((b) => b.items)).toEqual([[2, 3], [6, 7]]);
       expect(run.skipped.map((b) => (b.error as Error).message)).toEqual(['batch 1 is odd', 'batch 3 is odd']);
     });
@@ -41,7 +47,7 @@ describe('dispatchBatches when things fail', () => {
       });
       expect(seen).toEqual([[2, 3], [6, 7]]);
       expect(run.routed.map((b) => b.routed)).toEqual(['dead-letter/1', 'dead-letter/3']);
-      expect(run.results).toEqual([0, 2, 8, 10]);
+      expect(resultValues(run)).toEqual([0, 2, 8, 10]);
     });
 
     it('a route handler that throws halts the run', async () => {
@@ -66,7 +72,7 @@ describe('dispatchBatches when things fail', () => {
       expect(halt.message).toBe('batch 1 failed after 1 attempt: batch 1 is odd');
       expect((halt.cause as Error).message).toBe('batch 1 is odd');
       expect(halt.batch?.items).toEqual([2, 3]);
-      expect(halt.partial.results).toEqual([0, 2]);
+      expect(resultValues(halt.partial)).toEqual([0, 2]);
       expect(halt.unfinished.items).toEqual([]);
       expect(source.pulled).toBe(4);
       expect(source.returned).toBe(true);
@@ -89,7 +95,7 @@ describe('dispatchBatches when things fail', () => {
         }),
         clock,
       );
-      expect(run.results).toEqual([1, 2]);
+      expect(resultValues(run)).toEqual([1, 2]);
       expect(run.batches[0]!.attempts).toBe(3);
       expect(calls).toEqual([
         { at: 0, attempt: 1 },
@@ -125,11 +131,34 @@ describe('dispatchBatches when things fail', () => {
         strategy: { size: 3 },
         onError: 'skip',
       });
-      expect(run.results).toEqual([]);
+      expect(resultValues(run)).toEqual([]);
       const errors = run.skipped.map((b) => b.error);
       expect(errors[0]).toBeInstanceOf(BatchLengthError);
       expect((errors[0] as Error).message).toBe('batch 0: executor returned 2 results for 3 items');
       expect((errors[1] as Error).message).toBe('batch 1: executor returned 1 result for 2 items');
+    });
+
+    it('fails a batch whose executor returns an array of the right length with holes', async () => {
+      const sparse: BatchExecutor<number, number>[] = [
+        (items) => {
+          const results = items.map((n) => n * 2);
+          delete results[1];
+          return results;
+        },
+        (items) => new Array<number>(items.length),
+        // A stored undefined is a result, not a hole.
+        (items) => items.map(() => undefined as unknown as number),
+      ];
+      const runs = await Promise.all(
+        sparse.map((executor) => dispatchBatches(range(4), { executor, strategy: { size: 4 }, onError: 'skip' })),
+      );
+      expect(runs.map((run) => run.results.length)).toEqual([0, 0, 4]);
+      expect(runs[0]!.skipped[0]!.error).toBeInstanceOf(BatchLengthError);
+      expect((runs[0]!.skipped[0]!.error as BatchLengthError).holes).toEqual([1]);
+      expect((runs[0]!.skipped[0]!.error as Error).message).toBe('batch 0: executor returned an array of 4 with 1 hole for 4 items (at 1)');
+      expect((runs[1]!.skipped[0]!.error as Error).message).toBe(
+        'batch 0: executor returned an array of 4 with 4 holes for 4 items (at 0, 1, 2, 3)',
+      );
     });
 
     it('halts by default, naming the mismatch', async () => {
@@ -167,7 +196,7 @@ describe('dispatchBatches when things fail', () => {
         }),
         clock,
       );
-      expect(run.results).toEqual([3]);
+      expect(resultValues(run)).toEqual([3]);
       const error = run.skipped[0]!.error;
       expect(error).toBeInstanceOf(BatchTimeoutError);
       expect((error as Error).message).toBe('batch 0 attempt 1 timed out after 5000 ms');
@@ -188,7 +217,7 @@ describe('dispatchBatches when things fail', () => {
         }),
         clock,
       );
-      expect(run.results).toEqual([1]);
+      expect(resultValues(run)).toEqual([1]);
       expect(run.batches[0]!.attempts).toBe(2);
     });
   });
@@ -216,7 +245,7 @@ describe('dispatchBatches when things fail', () => {
       expect(aborted.name).toBe('AbortError');
       expect(aborted.message).toBe('batches aborted (user stop)');
       expect(aborted.cause).toBe('user stop');
-      expect(aborted.partial.results).toEqual(range(10));
+      expect(resultValues(aborted.partial)).toEqual(range(10));
       expect(started.slice(2).every((s) => s.aborted && s.reason === 'user stop')).toBe(true);
       expect(aborted.unfinished.indices.length).toBeGreaterThan(0);
       await new Promise((resolve) => setImmediate(resolve));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { dispatchBatches, VirtualClock, type BatchExecutor } from '../../src/index.js';
 import { runVirtual } from '../support/virtual-run.js';
-import { asyncSource, range, sourceRecord } from './helpers.js';
+import { asyncSource, range, resultValues, sourceRecord } from './helpers.js';
 
 const double: BatchExecutor<number, number> = (items) => items.map((n) => n * 2);
 
@@ -15,7 +15,7 @@ function delayed(clock: VirtualClock, delay: (batchIndex: number) => number): Ba
 describe('dispatchBatches', () => {
   it('returns one result per item, in source order', async () => {
     const run = await dispatchBatches(range(10), { executor: double, strategy: { size: 3 } });
-    expect(run.results).toEqual(range(10).map((n) => n * 2));
+    expect(resultValues(run)).toEqual(range(10).map((n) => n * 2));
     expect(run.batches.map((b) => b.items)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]);
     expect(run.skipped).toEqual([]);
     expect(run.routed).toEqual([]);
@@ -24,7 +24,7 @@ describe('dispatchBatches', () => {
   it('pulls an async iterable source to its end', async () => {
     const record = sourceRecord();
     const run = await dispatchBatches(asyncSource(range(7), record), { executor: double, strategy: { size: 2 } });
-    expect(run.results).toEqual(range(7).map((n) => n * 2));
+    expect(resultValues(run)).toEqual(range(7).map((n) => n * 2));
     expect(record).toEqual({ pulled: 7, exhausted: true, closed: true });
   });
 
@@ -32,7 +32,7 @@ describe('dispatchBatches', () => {
     const clock = new VirtualClock();
     const executor = delayed(clock, (i) => 100 - i * 10);
     const run = await runVirtual(dispatchBatches(range(8), { executor, strategy: { size: 2 }, maxInFlight: 4, clock }), clock);
-    expect(run.results).toEqual(range(8).map((n) => n * 2));
+    expect(resultValues(run)).toEqual(range(8).map((n) => n * 2));
     expect(run.batches.map((b) => b.batchIndex)).toEqual([0, 1, 2, 3]);
   });
 
@@ -44,7 +44,7 @@ describe('dispatchBatches', () => {
       clock,
     );
     expect(run.batches.map((b) => b.batchIndex)).toEqual([3, 2, 1, 0]);
-    expect(run.results).toEqual([12, 14, 8, 10, 4, 6, 0, 2]);
+    expect(resultValues(run)).toEqual([12, 14, 8, 10, 4, 6, 0, 2]);
   });
 
   it('preserve puts the results of a key strategy back in source order', async () => {
@@ -53,7 +53,7 @@ describe('dispatchBatches', () => {
       executor: (batch) => batch.map((s) => s.toUpperCase()),
       strategy: { key: (s: string) => s[0]!, size: 2 },
     });
-    expect(run.results).toEqual(['A1', 'B1', 'A2', 'C1', 'B2', 'A3']);
+    expect(resultValues(run)).toEqual(['A1', 'B1', 'A2', 'C1', 'B2', 'A3']);
     expect(run.batches.map((b) => [b.key, b.items])).toEqual([
       ['a', ['a1', 'a2']],
       ['b', ['b1', 'b2']],

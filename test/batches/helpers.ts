@@ -60,3 +60,6 @@ export function asyncSource<T>(items: readonly T[], record: SourceRecord): Async
 }
 
 export const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** What the executor returned for each entry of `results`, in `results`' order. */
+export const resultValues = <R>(run: { results: readonly { result: R }[] }): R[] => run.results.map((entry) => entry.result);

@@ -7,7 +7,7 @@ const backoff = { initialMs: 100, factor: 2, maxMs: 1000, jitter: 0 };
 const play = (input: Partial<BatchInput>, events: BatchEvent[]) =>
   startMachine(batchMachine, { index: 0, size: 3, maxAttempts: 1, exhausted: 'halt', backoff, ...input }).send(...events);
 
-const ok = (count: number, at = 0): BatchEvent => ({ type: 'SUCCEEDED', count, at, random: 0 });
+const ok = (count: number, at = 0, holes = 0): BatchEvent => ({ type: 'SUCCEEDED', count, holes, at, random: 0 });
 const failed = (at = 0, reason: 'error' | 'timeout' = 'error'): BatchEvent => ({ type: 'FAILED', reason, error: 'boom', at, random: 0 });
 
 describe('batch machine', () => {
@@ -28,6 +28,13 @@ describe('batch machine', () => {
     expect(short.context.reason).toBe('length');
     expect(short.context.lastError).toBe('executor returned 2 results for 3 items');
     expect(play({ size: 1 }, [{ type: 'START' }, ok(2)]).context.lastError).toBe('executor returned 2 results for 1 item');
+  });
+
+  it('treats an array of the right length with holes as a failed attempt', () => {
+    const sparse = play({}, [{ type: 'START' }, ok(3, 0, 1)]);
+    expect(sparse.value).toBe('failed');
+    expect(sparse.context.reason).toBe('length');
+    expect(sparse.context.lastError).toBe('executor returned an array of 3 with 1 hole for 3 items');
   });
 
   it('schedules a retry with backoff while attempts are left', () => {

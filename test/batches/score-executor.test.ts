@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchHaltError, BatchTimeoutError, dispatchBatches, loadScore, type Score } from '../../src/index.js';
 import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { resultValues } from './helpers.js';
 
 const scoreYaml = (dir: string): string => `
 version: 1
@@ -66,7 +67,7 @@ afterAll(() => {
 describe('a score instrument as the executor', () => {
   it('runs each batch as one attempt of a function instrument', async () => {
     const run = await dispatchBatches([1, 2, 3, 4, 5], { executor: { score, instrument: 'squares' }, strategy: { size: 2 } });
-    expect(run.results).toEqual([
+    expect(resultValues(run)).toEqual([
       { n: 1, square: 1, batch: 1 },
       { n: 2, square: 4, batch: 1 },
       { n: 3, square: 9, batch: 2 },
@@ -93,7 +94,7 @@ describe('a score instrument as the executor', () => {
       strategy: { size: 2 },
       runId: 'cli-run',
     });
-    expect(run.results).toEqual([1, 4, 9]);
+    expect(resultValues(run)).toEqual([1, 4, 9]);
     const folder = join(score.workspace, 'batches', 'cli-run', '1');
     expect(JSON.parse(await readFile(join(folder, 'items.json'), 'utf8'))).toEqual([3]);
     expect(await readFile(join(folder, 'attempt-1.stderr'), 'utf8')).toBe('squaring 1\n');

@@ -10,7 +10,7 @@ import {
   type GroupedItems,
 } from '../../src/index.js';
 import { runVirtual } from '../support/virtual-run.js';
-import { range } from './helpers.js';
+import { range, resultValues } from './helpers.js';
 
 function drain<T>(grouper: BatchGrouper<T>): GroupedItems<T>[] {
   const out: GroupedItems<T>[] = [];
@@ -120,7 +120,7 @@ describe('key strategy', () => {
       clock,
     );
     expect(startedAt).toEqual([1000, 1000, 10_000]);
-    expect(run.results).toEqual(['a1', 'b1', 'a2']);
+    expect(resultValues(run)).toEqual(['a1', 'b1', 'a2']);
   });
 
   it('rejects a key that is not a string, naming the item', () => {
