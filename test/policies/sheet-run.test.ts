@@ -4,7 +4,7 @@
  * real files, real clock; nothing asserts on timing), across rate-limited runs and fallbacks,
  * and across a restart from the checkpoint (virtual time).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Conductor, defineScore, MemoryStore, VirtualClock, type AttemptOutcome } from '../../src/index.js';
@@ -49,6 +49,10 @@ describe('{{sheet.attempt}} and {{sheet.run}}', () => {
       'completion 2 3',
       'normal 2 4',
     ]);
+    // The run number names each run's output files.
+    expect(readdirSync(join(dir, 'sheets', 'fix')).filter((f) => f.endsWith('.stdout')).sort()).toEqual(
+      ['1.stdout', '2.stdout', '3.stdout', '4.stdout'],
+    );
   });
 
   it('a rate-limited run and a fallback repeat the attempt; the run still counts up', async () => {
