@@ -1,12 +1,14 @@
 /**
  * `rate_limit.scope` in virtual time, through the public API: a limit reported by an attempt
  * of one model holds back only that model's sheets under `scope: model`, and every sheet of
- * the instrument under `scope: instrument` (the default). Assertions read start times of a
- * SimInstrument and the conductor's own view of its limits.
+ * the instrument under `scope: instrument` (the default), on fixed and on random jobs.
+ * Assertions read start times of a SimInstrument and the conductor's own view of its limits.
  */
+import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { Conductor, defineScore, VirtualClock, type AttemptOutcome, type BatonEvent } from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
+import { prng } from '../support/random.js';
 import { ok, runToEnd, SimInstrument, stepUntil } from '../support/virtual-run.js';
 
 const limited: AttemptOutcome = { status: 'failure', error: '429 too many requests', rateLimitedS: 60 };
@@ -98,6 +100,61 @@ describe('rate_limit.scope', () => {
     expect(conductor.rateLimits.activeLimits()[0]!.model).toBeUndefined();
     expect(conductor.rateLimits.isRateLimited('api', 'fast').limited).toBe(true);
     await runToEnd(conductor, clock, jobId);
+  });
+});
+
+const MODELS = ['m1', 'm2', undefined] as const;
+
+describe('rate_limit.scope, on random jobs', () => {
+  it('no sheet starts while its model or its instrument is limited; a limit has the model only under scope model', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('instrument' as const, 'model' as const),
+        fc.array(fc.constantFrom(...MODELS), { minLength: 1, maxLength: 8 }),
+        fc.double({ min: 0, max: 0.6, noNaN: true }),
+        fc.integer(),
+        async (scope, models, rateLimitRate, seed) => {
+          const clock = new VirtualClock();
+          const random = prng(seed);
+          const conductor = new Conductor({ clock, random: () => 0.5 });
+          const violations: string[] = [];
+          const limitedRuns = new Map<string, number>();
+          const api = new SimInstrument(
+            'api',
+            clock,
+            (request) => {
+              // At most 3 limits a sheet, so that every job ends.
+              const limits = limitedRuns.get(request.sheetId) ?? 0;
+              if (limits < 3 && random() < rateLimitRate) {
+                limitedRuns.set(request.sheetId, limits + 1);
+                return { durationMs: 5 + Math.floor(random() * 20), outcome: { status: 'failure', error: '429', rateLimitedS: random() } };
+              }
+              return { durationMs: 5 + Math.floor(random() * 20), outcome: ok };
+            },
+            {
+              onStart(request) {
+                if (conductor.rateLimits.isRateLimited('api', request.model).limited) {
+                  violations.push(`${request.sheetId} (${request.model ?? 'no model'}) started at ${clock.now()} while limited`);
+                }
+              },
+            },
+          );
+          const score = buildScore({
+            instruments: { api: { models: { m1: { concurrency: 2 }, m2: { concurrency: 2 } }, rateLimit: { scope } } },
+            stages: models.map((model, i) => ({ id: `s${i}`, ...(model !== undefined && { model }) })),
+          });
+          const jobId = conductor.register(score, { instruments: { api } });
+          expect((await runToEnd(conductor, clock, jobId)).outcome).toBe('completed');
+          expect(violations).toEqual([]);
+          for (const change of conductor.rateLimits.history()) {
+            if (change.type !== 'active') continue;
+            const model = models[Number(change.limit.source.sheetId.slice(1))];
+            expect(change.limit.model).toBe(scope === 'model' ? model : undefined);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
 
