@@ -38,6 +38,8 @@ export function scoreExecutor(spec: ScoreInstrumentExecutor, runId: string): Res
     jobId: `batches/${runId}`,
     sheetId: `batches/${runId}/${context.batchIndex}`,
     attempt: context.attempt,
+    // A batch has no modes: each of its attempts is one run.
+    run: context.attempt,
     mode: 'normal',
     // The number of batches is not known while the source is pulled lazily.
     fan: { index: context.batchIndex + 1, count: 0 },

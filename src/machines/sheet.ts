@@ -26,7 +26,10 @@ export interface SheetContext extends SheetInput {
   instrumentIndex: number;
   /** Mode of the next (or current) attempt. */
   mode: SheetMode;
-  /** Every dispatch, whatever its outcome; names the attempt's output files. */
+  /**
+   * Every dispatch, whatever its outcome: the run number (`{{sheet.run}}`) that names the
+   * attempt's output files. Never reset, and kept in the checkpoint with the context.
+   */
   dispatches: number;
   /** Absolute time (conductor clock) of the scheduled retry, while in `retry`. */
   retryAt: number | null;

@@ -80,5 +80,6 @@ function compileRateLimit(data: NonNullable<InstrumentData['rate_limit']>, at: s
     ...(data.retry_after !== undefined && { retryAfter: new RegExp(data.retry_after, 'i') }),
     defaultWaitMs: parseDuration(data.default_wait ?? DEFAULT_RATE_LIMIT_WAIT, `${at}.default_wait`),
     maxWaitMs: parseDuration(data.max_wait ?? DEFAULT_RATE_LIMIT_MAX_WAIT, `${at}.max_wait`),
+    scope: data.scope ?? 'instrument',
   };
 }

@@ -167,8 +167,14 @@ const rateLimitSchema = z
       .describe('Regular expression whose first capture group is the number of seconds to wait.'),
     default_wait: duration.optional().describe('Wait when no retry_after is found. @default 60s'),
     max_wait: duration.optional().describe('A parsed wait is clamped to this. @default 1h'),
+    scope: z
+      .enum(['instrument', 'model'])
+      .optional()
+      .describe(
+        "What a rate-limited attempt holds back: `instrument`, every sheet of the instrument whatever its model; `model`, only the sheets of the attempt's model (an attempt without a model still holds the whole instrument). @default instrument",
+      ),
   })
-  .describe('How a rate-limited attempt is recognised in its output. It does not consume an attempt; every sheet of the instrument waits.');
+  .describe('How a rate-limited attempt is recognised in its output. It does not consume an attempt; the sheets of its `scope` wait.');
 
 const instrumentCommon = {
   concurrency: cap.optional().describe('Cap on attempts of this instrument in flight at once, across every job.'),

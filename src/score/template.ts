@@ -2,7 +2,11 @@ import type { Template } from './types.js';
 
 /** The values a template can name, supplied at every dispatch. */
 export interface TemplateScope {
-  sheet: { id: string; attempt: number; mode: string };
+  /**
+   * `attempt` counts within the attempt's mode (see `sheet.attempt` in docs/score.md) and
+   * repeats; `run` counts every dispatch of the sheet and never does.
+   */
+  sheet: { id: string; attempt: number; run: number; mode: string };
   /** `{ index: 1, count: 1 }` for a sheet that is not a fan-out member. */
   fan: { index: number; count: number };
   /** Absolute. */
@@ -21,6 +25,7 @@ export interface TemplateScope {
 export const TEMPLATE_NAMES = [
   'sheet.id',
   'sheet.attempt',
+  'sheet.run',
   'sheet.mode',
   'fan.index',
   'fan.count',
@@ -133,6 +138,8 @@ function valueOf(name: string, scope: TemplateScope): string {
       return scope.sheet.id;
     case 'sheet.attempt':
       return String(scope.sheet.attempt);
+    case 'sheet.run':
+      return String(scope.sheet.run);
     case 'sheet.mode':
       return scope.sheet.mode;
     case 'fan.index':

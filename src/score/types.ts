@@ -13,6 +13,8 @@ export interface RateLimitSpec {
   retryAfter?: RegExp;
   defaultWaitMs: number;
   maxWaitMs: number;
+  /** What a limit holds back: the whole instrument, or only the limited attempt's model. */
+  scope: 'instrument' | 'model';
 }
 
 export interface CircuitBreakerSpec {

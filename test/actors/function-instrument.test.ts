@@ -35,6 +35,7 @@ describe('function instrument', () => {
     const request = makeRequest(dir, {
       sheetId: 'analyze.2',
       attempt: 3,
+      run: 7,
       mode: 'completion',
       fan: { index: 2, count: 3 },
       model: 'fast',
@@ -43,7 +44,7 @@ describe('function instrument', () => {
     });
     await instrument.run(request, controller.signal, countingHooks());
     expect(seen).toEqual({
-      sheet: { id: 'analyze.2', attempt: 3, mode: 'completion', fan: { index: 2, count: 3 }, failedValidations: [] },
+      sheet: { id: 'analyze.2', attempt: 3, run: 7, mode: 'completion', fan: { index: 2, count: 3 }, failedValidations: [] },
       workspace: request.workspace,
       model: 'fast',
       vars: { region: 'eu' },

@@ -6,6 +6,7 @@ export function makeRequest(dir: string, overrides: Partial<AttemptRequest> = {}
     jobId: 'job-1',
     sheetId: 'sheet-1',
     attempt: 1,
+    run: 1,
     mode: 'normal',
     fan: { index: 1, count: 1 },
     workspace: join(dir, 'workspace'),

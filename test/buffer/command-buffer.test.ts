@@ -55,6 +55,7 @@ describe('start errors a command instrument reports', () => {
     jobId: 'j',
     sheetId: 's',
     attempt: 1,
+    run: 1,
     mode: 'normal' as const,
     fan: { index: 1, count: 1 },
     workspace: dir,

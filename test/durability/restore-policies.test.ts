@@ -39,6 +39,39 @@ describe('restore: rate limits and breakers survive a restart', () => {
     await after.shutdown();
   });
 
+  it('keeps a model-scoped limit on its model: the other model runs at once after the restart', async () => {
+    const store = new MemoryStore();
+    const score = buildScore({
+      instruments: { fn: { models: { fast: {}, slow: {} }, rateLimit: { scope: 'model' } } },
+      stages: [
+        { id: 'f', model: 'fast' },
+        { id: 's', model: 'slow', deps: ['f'], onDependencyFailure: 'fail' },
+        { id: 't', model: 'slow' },
+      ],
+    });
+    const first = new VirtualClock();
+    // f is rate-limited at 10 ms; t is still running when the conductor shuts down.
+    const limited = new SimInstrument('fn', first, (r) => ({
+      durationMs: r.sheetId === 'f' ? 10 : 1_000_000,
+      outcome: r.sheetId === 'f' ? { status: 'failure', error: 'slow down', rateLimitedS: 100 } : ok,
+    }));
+    const before = new Conductor({ clock: first });
+    const jobId = before.register(score, { instruments: { fn: limited }, store });
+    await advance(first, 50);
+    await before.shutdown();
+
+    const clock = new VirtualClock(1_000);
+    const fn = new SimInstrument('fn', clock, () => ({ durationMs: 10, outcome: ok }));
+    const after = new Conductor({ clock });
+    after.restore(score, { instruments: { fn }, store: store.connect() });
+    expect(after.rateLimits.activeLimits()).toMatchObject([{ instrument: 'fn', model: 'fast', until: 100_010 }]);
+    expect(after.rateLimits.isRateLimited('fn', 'slow').limited).toBe(false);
+    const result = await runToEnd(after, clock, jobId);
+    expect(result.outcome).toBe('completed');
+    expect(fn.starts.map((s) => [s.sheetId, s.at])).toEqual([['t', 1_000], ['f', 100_010], ['s', 100_020]]);
+    await after.shutdown();
+  });
+
   it('keeps an open circuit open until its stored reopen time, then lets one probe through', async () => {
     const store = new MemoryStore();
     const score = buildScore({ concurrency: 1, stages: [{ id: 'a', fanOut: 3, retries: 0 }] });

@@ -69,7 +69,7 @@ function writeScore(yaml: string): string {
 }
 
 interface Seen {
-  sheet: { id: string; attempt: number; mode: string; fan: { index: number; count: number }; failedValidations: string[] };
+  sheet: { id: string; attempt: number; run: number; mode: string; fan: { index: number; count: number }; failedValidations: string[] };
   workspace: string;
   vars: Record<string, string>;
   deps: Record<string, { output?: unknown; output_file?: string }>;
@@ -114,7 +114,7 @@ sheets:
 
     const first = seen('first');
     expect(first).toEqual({
-      sheet: { id: 'first', attempt: 1, mode: 'normal', fan: { index: 1, count: 1 }, failedValidations: [] },
+      sheet: { id: 'first', attempt: 1, run: 1, mode: 'normal', fan: { index: 1, count: 1 }, failedValidations: [] },
       workspace,
       vars: { greeting: 'hello' },
       deps: {},
@@ -127,6 +127,7 @@ sheets:
       expect(member.sheet).toEqual({
         id: `fan.${index}`,
         attempt: 1,
+        run: 1,
         mode: 'normal',
         fan: { index, count: 2 },
         failedValidations: [],

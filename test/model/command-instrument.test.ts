@@ -53,6 +53,7 @@ describe('a command instrument follows the sheet model', () => {
             retryAfter: /retry after (\d+)/,
             defaultWaitMs: 60_000,
             maxWaitMs: 3_600_000,
+            scope: 'instrument',
           },
           costPattern: /total cost: \$([\d.]+)/,
         },

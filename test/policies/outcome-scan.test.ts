@@ -9,6 +9,7 @@ const spec = (over: Partial<RateLimitSpec> = {}): RateLimitSpec => ({
   retryAfter: /retry.?after:? *(\d+(?:\.\d+)?)/i,
   defaultWaitMs: 60_000,
   maxWaitMs: 3_600_000,
+  scope: 'instrument',
   ...over,
 });
 

@@ -6,6 +6,8 @@
  *   while half-open, at most one attempt started in that state is in flight (the probe);
  * - a rate-limited attempt never consumes an attempt (the next one on the same instrument and
  *   mode has the same number);
+ * - a sheet's run number (`{{sheet.run}}`) is 1 at its first start and one more at each next
+ *   one, whatever the mode, instrument, outcome or decision before it;
  * - a job's cost (as the conductor counts it) is below its budget at every start: only
  *   attempts already running when it was reached can exceed it;
  * and at the end:
@@ -102,6 +104,7 @@ async function simulate(p: Policies): Promise<RunReport> {
   const probes = new Set<AttemptRequest>();
   const probesInFlight = new Map<string, number>();
   const key = (r: AttemptRequest) => `${r.jobId}/${r.sheetId}`;
+  const runs = new Map<string, number>();
 
   const observer = {
     onStart(request: AttemptRequest, instrument: SimInstrument) {
@@ -122,6 +125,9 @@ async function simulate(p: Policies): Promise<RunReport> {
         const spent = conductor.status(request.jobId).costUsd;
         if (spent >= budget) violations.push(`started with ${spent} spent of a ${budget} budget: ${where}`);
       }
+      const run = (runs.get(key(request)) ?? 0) + 1;
+      if (request.run !== run) violations.push(`run ${request.run} where ${run} was due: ${where}`);
+      runs.set(key(request), request.run);
       const previous = last.get(key(request));
       if (previous?.rateLimited && previous.instrument === name && previous.mode === request.mode && previous.attempt !== request.attempt) {
         violations.push(`a rate-limited attempt ${previous.attempt} was consumed: next is ${request.attempt}, ${where}`);

@@ -11,7 +11,7 @@ import { parse, singleProblem, withSheets } from './helpers.js';
 const anyName = () => null;
 
 const normal: TemplateScope = {
-  sheet: { id: 'analyze.2', attempt: 1, mode: 'normal' },
+  sheet: { id: 'analyze.2', attempt: 1, run: 1, mode: 'normal' },
   fan: { index: 2, count: 3 },
   workspace: '/ws',
   vars: {},
@@ -20,7 +20,7 @@ const normal: TemplateScope = {
 
 const completion: TemplateScope = {
   ...normal,
-  sheet: { id: 'analyze.2', attempt: 1, mode: 'completion' },
+  sheet: { id: 'analyze.2', attempt: 1, run: 2, mode: 'completion' },
   validations: { failed: ['file_matches out/2.txt /^OK/', 'command_succeeds test -s out/2.txt'] },
 };
 

@@ -99,7 +99,7 @@ describe('the SCORE.md example', () => {
   it('compiles args and validations as templates', () => {
     const analyze = score.stages[1]!;
     const scope = {
-      sheet: { id: 'analyze.2', attempt: 1, mode: 'normal' },
+      sheet: { id: 'analyze.2', attempt: 1, run: 1, mode: 'normal' },
       fan: { index: 2, count: 3 },
       workspace: '/ws',
       model: 'fast',

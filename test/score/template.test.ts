@@ -10,7 +10,7 @@ import { thrownBy } from '../support/thrown.js';
 const anyName = () => null;
 
 const scope: TemplateScope = {
-  sheet: { id: 'analyze.2', attempt: 3, mode: 'completion' },
+  sheet: { id: 'analyze.2', attempt: 3, run: 5, mode: 'completion' },
   fan: { index: 2, count: 5 },
   workspace: '/ws',
   model: 'fast',
@@ -70,8 +70,8 @@ describe('compileTemplate', () => {
 
 describe('renderTemplate', () => {
   it('renders every name from the scope', () => {
-    expect(render('{{sheet.id}}|{{sheet.attempt}}|{{sheet.mode}}|{{fan.index}}/{{fan.count}}')).toBe(
-      'analyze.2|3|completion|2/5',
+    expect(render('{{sheet.id}}|{{sheet.attempt}}|{{sheet.run}}|{{sheet.mode}}|{{fan.index}}/{{fan.count}}')).toBe(
+      'analyze.2|3|5|completion|2/5',
     );
     expect(render('{{workspace}}/x {{model}} {{vars.who}} {{vars.x.y}}')).toBe('/ws/x fast world dotted');
     expect(render('{{deps.fetch.output_file}} {{deps.split.2.output_file}}')).toBe(

@@ -33,7 +33,7 @@ export interface InstrumentDraft {
   models?: Record<string, { concurrency?: number }>;
   fallback?: string[];
   timeoutMs?: number;
-  /** Fields left out take SCORE.md's defaults (stderr, 60 s, 1 h). */
+  /** Fields left out take SCORE.md's defaults (stderr, 60 s, 1 h, scope instrument). */
   rateLimit?: Partial<RateLimitSpec>;
   costPattern?: RegExp;
   circuitBreaker?: CircuitBreakerSpec;
@@ -69,6 +69,7 @@ export function buildScore(draft: ScoreDraft): Score {
               streams: ['stderr' as const],
               defaultWaitMs: 60_000,
               maxWaitMs: 3_600_000,
+              scope: 'instrument' as const,
               ...d.rateLimit,
             },
           }

@@ -44,6 +44,7 @@ function runCall(
     sheet: {
       id: request.sheetId,
       attempt: request.attempt,
+      run: request.run,
       mode: request.mode,
       fan: request.fan,
       failedValidations: request.failedValidations ?? [],

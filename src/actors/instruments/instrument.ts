@@ -6,8 +6,17 @@ import type { SheetMode } from '../../machines/types.js';
 export interface AttemptRequest {
   jobId: string;
   sheetId: string;
-  /** 1-based. */
+  /**
+   * 1-based, within its mode: normal attempts on the current instrument, or completion
+   * attempts; it repeats across modes, fallbacks and rate-limited runs.
+   */
   attempt: number;
+  /**
+   * 1-based number of this run of the sheet: every dispatch counts (normal, completion,
+   * healing, retries, fallbacks, rate-limited runs), so it never repeats for one sheet,
+   * across resumes included. It names the run's output files.
+   */
+  run: number;
   mode: SheetMode;
   fan: { index: number; count: number };
   /** Absolute. */
@@ -106,6 +115,8 @@ export interface SheetFunctionContext {
   sheet: {
     id: string;
     attempt: number;
+    /** Unique and increasing for the sheet, unlike `attempt`: see `AttemptRequest.run`. */
+    run: number;
     mode: SheetMode;
     fan: { index: number; count: number };
     /** Descriptions of the validations that failed after the previous attempt; empty in normal mode. */

@@ -8,7 +8,7 @@ export interface OutcomeScanSpec {
 }
 
 export interface OutcomeScan {
-  /** Set when the attempt was rate-limited: how long every sheet of the instrument waits. */
+  /** Set when the attempt was rate-limited: how long the sheets its limit covers (`scope`) wait. */
   rateLimitWaitMs?: number;
   /** The attempt's cost in USD, when known. */
   costUsd?: number;

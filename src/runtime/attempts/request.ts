@@ -29,7 +29,7 @@ export function attemptRequest(
   let args: string[] = [];
   if (spec.args.length > 0) {
     const scope: TemplateScope = {
-      sheet: { id: record.id, attempt, mode: context.mode },
+      sheet: { id: record.id, attempt, run: context.dispatches, mode: context.mode },
       fan,
       workspace,
       ...(model !== undefined ? { model } : {}),
@@ -43,6 +43,7 @@ export function attemptRequest(
     jobId: job.jobId,
     sheetId: record.id,
     attempt,
+    run: context.dispatches,
     mode: context.mode,
     fan,
     workspace,
@@ -58,7 +59,7 @@ export function attemptRequest(
 /** A sheet's validations with their templates rendered for the attempt that just ran. */
 export function renderValidations(job: Job, record: SheetRecord, request: AttemptRequest): RenderedValidation[] {
   const scope: TemplateScope = {
-    sheet: { id: record.id, attempt: request.attempt, mode: request.mode },
+    sheet: { id: record.id, attempt: request.attempt, run: request.run, mode: request.mode },
     fan: request.fan,
     workspace: request.workspace,
     ...(request.model !== undefined ? { model: request.model } : {}),

@@ -16,9 +16,11 @@ const LIMITED: GateBlock = Object.freeze({ admits: 0, reason: 'rate_limited' });
 
 /**
  * Rate limits as a gate: nothing is dispatched to a limited instrument (or model) until its
- * limit ends. A rate-limited attempt reports a limit for its whole instrument, which holds
- * its sheet (and every other) until the later of the limit in force and its own wait.
- * One timer, for the earliest expiry, prunes what ended and lets waiting sheets go.
+ * limit ends. A rate-limited attempt reports a limit for its whole instrument or, when its
+ * instrument's `rate_limit.scope` is `model` and it ran with a model, for that model only;
+ * the limit holds its sheet (and every other it covers) until the later of the limit in
+ * force and its own wait. One timer, for the earliest expiry, prunes what ended and lets
+ * waiting sheets go.
  */
 export class RateLimitGate implements Gate {
   /** The limits of every instrument: report, query, clear (see `Conductor.rateLimits`). */
@@ -36,8 +38,9 @@ export class RateLimitGate implements Gate {
 
   ended(attempt: GatedAttempt, verdict: AttemptVerdict): number | undefined {
     if (verdict.rateLimitWaitMs === undefined) return undefined;
-    // The limit is the instrument's, in every job: a later report never shortens it.
-    const source = { jobId: attempt.jobId, sheetId: attempt.sheetId };
+    // The limit is shared by every job: a later report never shortens it.
+    const byModel = verdict.spec?.rateLimit?.scope === 'model' && attempt.model !== undefined;
+    const source = { jobId: attempt.jobId, sheetId: attempt.sheetId, ...(byModel && { model: attempt.model }) };
     return this.limits.report(attempt.instrument, verdict.rateLimitWaitMs, source).until;
   }
 
