@@ -87,8 +87,8 @@ async function start(request: StartRequest): Promise<void> {
   child.once('exit', (code, signal) => {
     if (ended) return;
     ended = true;
-    void endOfAttempt(child.pid, handles, request.groupExitWaitMs)
+    void endOfAttempt(child.pid, handles, request.groupExitWaitMs, request.scan)
       .finally(() => closeQuietly(...handles))
-      .then(([stdoutTail, stderrTail]) => send({ type: 'exit', id, code, signal, stdoutTail, stderrTail }));
+      .then((output) => send({ type: 'exit', id, code, signal, ...output }));
   });
 }
