@@ -53,21 +53,40 @@ interface CompiledRules {
   cost: RegExp | undefined;
   patterns: RegExp[];
   retryAfter: RegExp | undefined;
+  /** The same patterns over many lines at once (`m`), to skip lines none can match; absent when that is unsound. */
+  skim: { cost: RegExp | undefined; patterns: RegExp[]; retryAfter: RegExp | undefined } | undefined;
 }
 
 function compile(rules: OutputScanRules, stream: OutputStream): CompiledRules {
   const limits = rules.rateLimit !== undefined && rules.rateLimit.streams.includes(stream) ? rules.rateLimit : undefined;
+  const cost = stream === 'stdout' ? rules.cost : undefined;
+  const patterns = limits?.patterns ?? [];
+  const retryAfter = limits?.retryAfter;
+  const all = [cost, retryAfter, ...patterns].filter((pattern) => pattern !== undefined);
   return {
-    cost: stream === 'stdout' && rules.cost !== undefined ? regex(rules.cost, 'g') : undefined,
-    patterns: limits?.patterns.map((pattern) => regex(pattern, 'gi')) ?? [],
-    retryAfter: limits?.retryAfter !== undefined ? regex(limits.retryAfter, 'gi') : undefined,
+    cost: cost !== undefined ? regex(cost, 'g') : undefined,
+    patterns: patterns.map((pattern) => regex(pattern, 'gi')),
+    retryAfter: retryAfter !== undefined ? regex(retryAfter, 'gi') : undefined,
+    // A match within a line is a match within the lines around it when `^` and `$` also match
+    // at newlines; a negative lookaround may see a newline where a line had its end, so such
+    // patterns are tested line by line only.
+    skim: all.some((pattern) => NEGATIVE_LOOKAROUND.test(pattern.source))
+      ? undefined
+      : {
+          cost: cost !== undefined ? regex(cost, 'm') : undefined,
+          patterns: patterns.map((pattern) => regex(pattern, 'im')),
+          retryAfter: retryAfter !== undefined ? regex(retryAfter, 'im') : undefined,
+        },
   };
 }
 
-// `y` would anchor each search at lastIndex; the scanner finds matches anywhere in a line.
+const NEGATIVE_LOOKAROUND = /\(\?<?!/;
+
+// `y` would anchor each search at lastIndex; the scanner finds matches anywhere in a line and
+// keeps its own `lastIndex` (`g`) where it needs one.
 function regex({ source, flags }: PatternSource, add: string): RegExp {
   let kept = '';
-  for (const flag of flags) if (flag !== 'y' && !add.includes(flag)) kept += flag;
+  for (const flag of flags) if (flag !== 'y' && flag !== 'g' && !add.includes(flag)) kept += flag;
   return new RegExp(source, kept + add);
 }
 
@@ -168,7 +187,13 @@ export class StreamScanner {
 
   private text(chunk: string): void {
     let from = 0;
+    let skimmed = false;
     while (from < chunk.length) {
+      if (!skimmed && this.pending === '' && this.atLineStart) {
+        skimmed = true;
+        from = this.skim(chunk, from);
+        continue;
+      }
       const newline = chunk.indexOf('\n', from);
       this.pending += chunk.slice(from, newline < 0 ? chunk.length : newline);
       while (this.pending.length > SCAN_PIECE_CHARS) {
@@ -182,6 +207,25 @@ export class StreamScanner {
       this.offset += 1;
       from = newline + 1;
     }
+  }
+
+  /**
+   * Skips the whole lines of `chunk` from `from` on when no pattern still needed can match
+   * any of them; returns where line-by-line testing resumes. Once per chunk, so that a match
+   * in its lines costs one extra pass over them.
+   */
+  private skim(chunk: string, from: number): number {
+    const skim = this.compiled.skim;
+    const last = chunk.lastIndexOf('\n');
+    if (skim === undefined || last < from) return from;
+    const lines = chunk.slice(from, last);
+    const needed =
+      (skim.cost !== undefined && skim.cost.test(lines)) ||
+      (skim.retryAfter !== undefined && skim.retryAfter.test(lines)) ||
+      (!this.rateLimited && skim.patterns.some((re) => re.test(lines)));
+    if (needed) return from;
+    this.offset += last + 1 - from;
+    return last + 1;
   }
 
   private endLine(): void {
