@@ -107,6 +107,13 @@ describe('StreamScanner', () => {
     expect(scanTexts(spanning, { stderr: 'x\nrate limit\n' }).rateLimit).toEqual({ stderr: { rateLimited: true } });
   });
 
+  it('keeps a retry-after found on a line before the rate-limit line', () => {
+    expect(scanTexts(rules, { stderr: 'retry after 5\nworking\nRate limit reached\nmore\n' }).rateLimit).toEqual({
+      stdout: { rateLimited: false },
+      stderr: { rateLimited: true, retryAfterS: 5 },
+    });
+  });
+
   it('anchors ^ and $ at the start and end of each line', () => {
     const anchored: OutputScanRules = { cost: { source: '^cost=([0-9.]+)$', flags: '' } };
     expect(scanTexts(anchored, { stdout: 'say cost=1\ncost=2\ncost=3 later\nx' }).costUsd).toBe(2);
