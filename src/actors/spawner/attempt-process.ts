@@ -8,13 +8,13 @@ import type { OutputFindings, OutputScanRules } from '../process/output-scan.js'
 import { scanOutputFiles } from '../process/output-scan-file.js';
 import { killGroupAndWait } from '../process/group.js';
 
-/** The attempt's two output files, open for writing (the child's) and reading (the tails). */
+/** The attempt's two output files, open for writing (the child's) and reading (the tails and the scan). */
 export type OutputHandles = [stdout: FileHandle, stderr: FileHandle];
 
 /**
  * Makes the folders (recursively, so they may overlap) and opens both output files ('w+':
- * truncated, and readable, because the tails are read through the same handles). When one
- * file fails to open, the other is closed before the error is thrown.
+ * truncated, and readable, because the tails are read and the streams scanned through the
+ * same handles). When one file fails to open, the other is closed before the error is thrown.
  */
 export async function prepareOutputs(folders: string[], stdoutFile: string, stderrFile: string): Promise<OutputHandles> {
   await Promise.all(folders.map((folder) => mkdir(folder, { recursive: true })));

@@ -21,8 +21,8 @@ const NO_FINDINGS: OutputFindings = Object.freeze({});
  * the helper collected. It ends like a ChildProcess does: with 'error' when nothing ran, with
  * 'exit' otherwise; `failure` then tells an ending that was not the program's own.
  *
- * Its 'exit' comes after the helper made sure nothing of the process group is left and read
- * the tails, so both are final when it fires.
+ * Its 'exit' comes after the helper made sure nothing of the process group is left, read the
+ * tails and scanned the output, so `output` is final when it fires.
  */
 export class RemoteChild extends EventEmitter {
   /** Known once the helper reports the spawn: a real pid, which leads its own process group. */
