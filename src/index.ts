@@ -158,9 +158,14 @@ export {
   type SpawnerMode,
   type FunctionInstrumentOptions,
   type Instrument,
+  type OutputFindings,
+  type OutputScanRules,
+  type OutputStream,
+  type PatternSource,
   type SheetFunction,
   type SheetFunctionContext,
   type SheetFunctionResult,
+  type StreamFindings,
 } from './actors/index.js';
 
 // Batched fan-out: group items, run batches under maxInFlight, pull the source lazily

@@ -14,3 +14,4 @@ export {
   type SpawnerMode,
 } from './instruments/command.js';
 export { createFunctionInstrument, type FunctionInstrumentOptions } from './instruments/function.js';
+export type { OutputFindings, OutputScanRules, OutputStream, PatternSource, StreamFindings } from './process/output-scan.js';

@@ -156,15 +156,15 @@ const rateLimitSchema = z
     patterns: z
       .array(regex('i', false))
       .min(1)
-      .describe('Regular expressions (case-insensitive) that mark a failed attempt as rate-limited.'),
+      .describe('Regular expressions (case-insensitive), each tested against every line of the scanned streams: one match anywhere marks a failed attempt as rate-limited.'),
     streams: z
       .array(z.enum(['stdout', 'stderr']))
       .min(1)
       .optional()
-      .describe('Output streams scanned for the patterns. @default [stderr]'),
+      .describe('Output streams scanned, whole, for the patterns and retry_after. @default [stderr]'),
     retry_after: regex('i', true)
       .optional()
-      .describe('Regular expression whose first capture group is the number of seconds to wait.'),
+      .describe('Regular expression whose first capture group is the number of seconds to wait: its last match that is a number >= 0 counts, in the first listed stream that has one.'),
     default_wait: duration.optional().describe('Wait when no retry_after is found. @default 60s'),
     max_wait: duration.optional().describe('A parsed wait is clamped to this. @default 1h'),
     scope: z
@@ -194,7 +194,7 @@ const instrumentCommon = {
   rate_limit: rateLimitSchema.optional(),
   cost_pattern: regex('', true)
     .optional()
-    .describe('Regular expression over the output whose first capture group is the attempt cost in USD.'),
+    .describe('Regular expression tested against every line of stdout whose first capture group is the attempt cost in USD: its last match that is a number >= 0 counts.'),
   circuit_breaker: z
     .strictObject({
       failures: cap.optional().describe('Consecutive failed attempts that open the breaker. @default 5'),

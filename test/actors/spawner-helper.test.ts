@@ -60,7 +60,29 @@ describe('the spawner helper program', () => {
     helper.send(startRequest(1, 'bash', ['-c', 'echo out; echo err >&2; exit 4']));
     const [spawned, exit] = await repliesFor(1, 2);
     expect(spawned).toEqual({ type: 'spawned', id: 1, pid: expect.any(Number) });
-    expect(exit).toEqual({ type: 'exit', id: 1, code: 4, signal: null, stdoutTail: 'out\n', stderrTail: 'err\n' });
+    expect(exit).toEqual({ type: 'exit', id: 1, code: 4, signal: null, stdoutTail: 'out\n', stderrTail: 'err\n', findings: {} });
+  });
+
+  it('scans the whole output by the rules of the start request and reports what counts', async () => {
+    const script = 'echo cost=0.5; echo "rate limit; retry after 7" >&2; head -c 200000 /dev/zero | tr "\\0" x; echo; echo done';
+    helper.send({
+      ...startRequest(1, 'bash', ['-c', script]),
+      scan: {
+        cost: { source: 'cost=([0-9.]+)', flags: '' },
+        rateLimit: { patterns: [{ source: 'RATE LIMIT', flags: '' }], retryAfter: { source: 'retry after (\\d+)', flags: '' }, streams: ['stderr', 'stdout'] },
+      },
+    });
+    const [, exit] = await repliesFor(1, 2);
+    expect(exit).toMatchObject({
+      type: 'exit',
+      stdoutTail: expect.stringMatching(/x\ndone\n$/),
+      findings: { costUsd: 0.5, rateLimit: { stderr: { rateLimited: true, retryAfterS: 7 }, stdout: { rateLimited: false } } },
+    });
+  });
+
+  it('answers a start whose scan rules do not compile as malformed', async () => {
+    helper.send({ ...startRequest(1, 'true', []), scan: { cost: { source: '(', flags: '' } } });
+    expect(await repliesFor(1, 1)).toEqual([{ type: 'spawn-threw', id: 1, error: { message: 'malformed start request' } }]);
   });
 
   it('answers a start it cannot read, ignores messages without an attempt, and goes on serving', async () => {

@@ -223,3 +223,26 @@ describe('scanOutcome: cost', () => {
     expect(scanOutcome(outcome, { rateLimit: spec(), costPattern })).toEqual({ rateLimitWaitMs: 2_000, costUsd: 0.01 });
   });
 });
+
+describe('scanOutcome: what the instrument found in the whole output (scanned)', () => {
+  const costPattern = /cost_usd=([0-9.]+)/;
+
+  it('is read instead of the tails', () => {
+    const outcome = failed({ stdoutTail: 'cost_usd=0.1', stderrTail: 'rate limit; retry after 3', scanned: { costUsd: 0.5 } });
+    expect(scanOutcome(outcome, { rateLimit: spec(), costPattern })).toEqual({ costUsd: 0.5 });
+  });
+
+  it('gives the wait of the first listed stream with a retry_after, once any stream is rate-limited', () => {
+    const scanned = { rateLimit: { stderr: { rateLimited: true }, stdout: { rateLimited: false, retryAfterS: 4 } } };
+    expect(scanOutcome(failed({ scanned }), { rateLimit: spec({ streams: ['stderr', 'stdout'] }) }).rateLimitWaitMs).toBe(4_000);
+    const both = { rateLimit: { stderr: { rateLimited: true, retryAfterS: 2 }, stdout: { rateLimited: false, retryAfterS: 4 } } };
+    expect(scanOutcome(failed({ scanned: both }), { rateLimit: spec({ streams: ['stdout', 'stderr'] }) }).rateLimitWaitMs).toBe(4_000);
+    expect(scanOutcome(failed({ scanned: { rateLimit: { stderr: { rateLimited: false, retryAfterS: 2 } } } }), { rateLimit: spec() })).toEqual({});
+  });
+
+  it('clamps a found retry_after to max_wait, and never rate-limits a success', () => {
+    const scanned = { rateLimit: { stderr: { rateLimited: true, retryAfterS: 99_999 } } };
+    expect(scanOutcome(failed({ scanned }), { rateLimit: spec({ maxWaitMs: 120_000 }) }).rateLimitWaitMs).toBe(120_000);
+    expect(scanOutcome(succeeded({ scanned }), { rateLimit: spec() })).toEqual({});
+  });
+});

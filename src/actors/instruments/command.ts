@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { abortedMessage } from '../abort-reason.js';
 import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
 import { lastNonEmptyLine } from '../process/output-tail.js';
-import { closeQuietly, endOfAttempt, prepareOutputs, spawnInGroup, type OutputHandles } from '../spawner/attempt-process.js';
+import { closeQuietly, endOfAttempt, prepareOutputs, spawnInGroup, type EndedOutput, type OutputHandles } from '../spawner/attempt-process.js';
 import type { StartSpec } from '../spawner/client.js';
 import { sharedSpawnerPool } from '../spawner/pool.js';
 import { errorInfo, type ErrorInfo } from '../spawner/protocol.js';
@@ -135,6 +135,7 @@ function startSpec(config: CommandConfig, attempt: Attempt, request: AttemptRequ
     stdoutFile: resolve(attempt.files.stdoutFile),
     stderrFile: resolve(attempt.files.stderrFile),
     groupExitWaitMs: GROUP_EXIT_WAIT_MS,
+    ...(request.outputScan !== undefined && { scan: request.outputScan }),
   };
 }
 
@@ -166,12 +167,12 @@ async function runInline(
     return spawnThrew(attempt, errorInfo(err));
   }
 
-  // The handles stay open in baton (the child has its own copies) until the tails are read.
+  // The handles stay open in baton (the child has its own copies) until the output is read.
   try {
     const supervised = await superviseProcess(child, superviseOptions(config, child, signal, hooks));
     if (supervised.end.kind === 'error') return startErrorOutcome(attempt.program, supervised.end.error);
-    const [stdoutTail, stderrTail] = await endOfAttempt(child.pid, handles, spec.groupExitWaitMs);
-    return exitOutcome(supervised.end, supervised.stopReason, attempt.files, stdoutTail, stderrTail);
+    const output = await endOfAttempt(child.pid, handles, spec.groupExitWaitMs, spec.scan);
+    return exitOutcome(supervised.end, supervised.stopReason, attempt.files, output);
   } finally {
     await closeQuietly(...handles);
   }
@@ -179,8 +180,8 @@ async function runInline(
 
 /**
  * Waits for an attempt a spawner helper runs. The helper prepares the files, spawns, and on
- * exit kills the rest of the group and reads the tails; stopping it stays baton's: the pid it
- * reports is the group's, and signals go to it from here.
+ * exit kills the rest of the group, reads the tails and scans the output; stopping it stays
+ * baton's: the pid it reports is the group's, and signals go to it from here.
  */
 async function superviseRemote(
   config: CommandConfig,
@@ -211,7 +212,7 @@ async function superviseRemote(
     }
   }
   if (end.kind === 'error') return startErrorOutcome(attempt.program, end.error);
-  return exitOutcome(end, stopReason, attempt.files, child.stdoutTail, child.stderrTail);
+  return exitOutcome(end, stopReason, attempt.files, child.output);
 }
 
 function superviseOptions(
@@ -260,13 +261,12 @@ function startErrorOutcome(program: string, error: NodeJS.ErrnoException): Attem
   return { status: 'failure', unavailable, startError: { permanent: unavailable }, error: cannotStartMessage(program, error) };
 }
 
-/** How the program ended, once nothing of its group is left and the tails are read. */
+/** How the program ended, once nothing of its group is left, the tails are read and the streams scanned. */
 function exitOutcome(
   end: Extract<ProcessEnd, { kind: 'exit' }>,
   stopReason: string | undefined,
   files: OutputFiles,
-  stdoutTail: string,
-  stderrTail: string,
+  { stdoutTail, stderrTail, findings }: EndedOutput,
 ): AttemptOutcome {
   const outcome: AttemptOutcome = {
     status: 'failure',
@@ -275,6 +275,7 @@ function exitOutcome(
     ...files,
     stdoutTail,
     stderrTail,
+    scanned: findings,
   };
   if (stopReason !== undefined) {
     outcome.error = stopReason;

@@ -1,4 +1,5 @@
 import type { AbortSource } from '../attempt-abort.js';
+import type { OutputFindings, OutputScanRules } from '../process/output-scan.js';
 import type { ValidationReport } from '../validations.js';
 import type { SheetMode } from '../../machines/types.js';
 
@@ -37,6 +38,12 @@ export interface AttemptRequest {
    * attempt (e.g. `file_matches out/1.txt /^OK/`). Absent or empty: nothing failed.
    */
   failedValidations?: string[];
+  /**
+   * What the instrument's score declares to look for in the attempt's output (`cost_pattern`,
+   * `rate_limit`). A command instrument scans its whole output by these rules and reports what
+   * it found in `scanned`; absent: nothing to look for.
+   */
+  outputScan?: OutputScanRules;
 }
 
 type AttemptStatus = 'success' | 'failure';
@@ -63,9 +70,14 @@ export interface AttemptOutcome {
   signal?: string | null;
   stdoutFile?: string;
   stderrFile?: string;
-  /** The last bytes of each stream (bounded); the whole output stays in the files. */
+  /** The last bytes of each stream (bounded), for messages; the whole output stays in the files. */
   stdoutTail?: string;
   stderrTail?: string;
+  /**
+   * What the whole output said by the request's `outputScan` rules. When absent, the judge
+   * scans the tails instead (an instrument that reports only those).
+   */
+  scanned?: OutputFindings;
   /** Value returned by a function instrument. */
   output?: unknown;
   costUsd?: number;

@@ -4,15 +4,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { readTailOf } from '../process/output-tail.js';
+import type { OutputFindings, OutputScanRules } from '../process/output-scan.js';
+import { scanOutputFiles } from '../process/output-scan-file.js';
 import { killGroupAndWait } from '../process/group.js';
 
-/** The attempt's two output files, open for writing (the child's) and reading (the tails). */
+/** The attempt's two output files, open for writing (the child's) and reading (the tails and the scan). */
 export type OutputHandles = [stdout: FileHandle, stderr: FileHandle];
 
 /**
  * Makes the folders (recursively, so they may overlap) and opens both output files ('w+':
- * truncated, and readable, because the tails are read through the same handles). When one
- * file fails to open, the other is closed before the error is thrown.
+ * truncated, and readable, because the tails are read and the streams scanned through the
+ * same handles). When one file fails to open, the other is closed before the error is thrown.
  */
 export async function prepareOutputs(folders: string[], stdoutFile: string, stderrFile: string): Promise<OutputHandles> {
   await Promise.all(folders.map((folder) => mkdir(folder, { recursive: true })));
@@ -36,14 +38,31 @@ export function spawnInGroup(
   return spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', stdout.fd, stderr.fd], detached: true });
 }
 
+/** What is read of an attempt's output once it ended: the tails, and the whole streams scanned by the rules. */
+export interface EndedOutput {
+  stdoutTail: string;
+  stderrTail: string;
+  findings: OutputFindings;
+}
+
 /**
  * After the program exited: whatever it left running in its group ends with the attempt
  * (leftovers would outlive the sheet, escape the caps and keep writing to its files); only
- * then are the tails read, so that they hold everything that was written.
+ * then are the tails read and the streams scanned, so that they see everything that was written.
  */
-export async function endOfAttempt(pid: number | undefined, handles: OutputHandles, groupExitWaitMs: number): Promise<[string, string]> {
+export async function endOfAttempt(
+  pid: number | undefined,
+  handles: OutputHandles,
+  groupExitWaitMs: number,
+  rules: OutputScanRules | undefined,
+): Promise<EndedOutput> {
   if (pid !== undefined) await killGroupAndWait(pid, groupExitWaitMs);
-  return Promise.all([readTailOf(handles[0]), readTailOf(handles[1])]);
+  const [stdoutTail, stderrTail, findings] = await Promise.all([
+    readTailOf(handles[0]),
+    readTailOf(handles[1]),
+    scanOutputFiles({ stdout: handles[0], stderr: handles[1] }, rules),
+  ]);
+  return { stdoutTail, stderrTail, findings };
 }
 
 export async function closeQuietly(...handles: (FileHandle | undefined)[]): Promise<void> {

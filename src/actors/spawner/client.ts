@@ -149,7 +149,11 @@ export class SpawnerClient {
     this.settle(message.id, attempt);
     switch (message.type) {
       case 'exit':
-        attempt.child.exited(message.code, message.signal, message.stdoutTail, message.stderrTail);
+        attempt.child.exited(message.code, message.signal, {
+          stdoutTail: message.stdoutTail,
+          stderrTail: message.stderrTail,
+          findings: message.findings,
+        });
         break;
       case 'start-error':
         attempt.child.startFailed(message.error);

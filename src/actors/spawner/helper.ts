@@ -2,7 +2,8 @@
  * The spawner helper: a small, long-lived process that baton forks (Node IPC) to start its
  * attempts' programs. A spawn is synchronous, and fork() of baton's own large, busy process
  * is expensive (page tables, copy-on-write faults afterwards); here it blocks only this small
- * process, and the attempt's file work (folders, output files, tails) runs here too.
+ * process, and the attempt's file work (folders, output files, tails, the scan of the whole
+ * output) runs here too.
  *
  * It lives exactly as long as its channel: when baton goes away, so does the helper, and the
  * programs it started go on as they would have after baton's own death.
@@ -87,8 +88,8 @@ async function start(request: StartRequest): Promise<void> {
   child.once('exit', (code, signal) => {
     if (ended) return;
     ended = true;
-    void endOfAttempt(child.pid, handles, request.groupExitWaitMs)
+    void endOfAttempt(child.pid, handles, request.groupExitWaitMs, request.scan)
       .finally(() => closeQuietly(...handles))
-      .then(([stdoutTail, stderrTail]) => send({ type: 'exit', id, code, signal, stdoutTail, stderrTail }));
+      .then((output) => send({ type: 'exit', id, code, signal, ...output }));
   });
 }

@@ -1,3 +1,5 @@
+import { isOutputScanRules, type OutputFindings, type OutputScanRules } from '../process/output-scan.js';
+
 /**
  * The messages between baton and a spawner helper, over Node's IPC channel (JSON). The
  * helper first says `ready`; then each attempt is one `start`, answered by `spawned` then
@@ -21,6 +23,8 @@ export interface StartRequest {
   stderrFile: string;
   /** After the program exits, how long to wait for the rest of its process group to vanish. */
   groupExitWaitMs: number;
+  /** What to look for in the whole output once the program exited; absent: nothing. */
+  scan?: OutputScanRules;
 }
 
 /** Withdraws a start the helper has not carried out yet; ignored once the program runs. */
@@ -55,7 +59,7 @@ export type SpawnerReply =
   | { type: 'spawn-threw'; id: number; error: ErrorInfo }
   /** A `cancel` arrived before the program was started: nothing ran. */
   | { type: 'cancelled'; id: number }
-  /** The program exited and nothing of its process group is left; tails are read after that. */
+  /** The program exited and nothing of its process group is left; tails are read and streams scanned after that. */
   | {
       type: 'exit';
       id: number;
@@ -63,6 +67,7 @@ export type SpawnerReply =
       signal: NodeJS.Signals | null;
       stdoutTail: string;
       stderrTail: string;
+      findings: OutputFindings;
     };
 
 export function errorInfo(err: unknown): ErrorInfo {
@@ -96,7 +101,8 @@ export function isSpawnerRequest(message: unknown): message is SpawnerRequest {
     isStringArray(message.folders) &&
     typeof message.stdoutFile === 'string' &&
     typeof message.stderrFile === 'string' &&
-    typeof message.groupExitWaitMs === 'number'
+    typeof message.groupExitWaitMs === 'number' &&
+    (message.scan === undefined || isOutputScanRules(message.scan))
   );
 }
 

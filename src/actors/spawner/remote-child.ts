@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { OutputFindings } from '../process/output-scan.js';
+import type { EndedOutput } from './attempt-process.js';
 import { errnoException, type ErrorInfo } from './protocol.js';
 
 /** How an attempt started through a helper ended, when not by its program's own start error or exit. */
@@ -11,20 +13,22 @@ export type RemoteFailure =
   /** The helper died before it was ready: nothing of the attempt was done, it may start elsewhere. */
   | { kind: 'helper-unavailable' };
 
+const NO_FINDINGS: OutputFindings = Object.freeze({});
+
 /**
  * A program started by a spawner helper, seen from baton: enough of a `ChildProcess` for
  * `superviseProcess` ('spawn', 'error' before a spawn, 'exit'; `pid` once spawned), plus what
  * the helper collected. It ends like a ChildProcess does: with 'error' when nothing ran, with
  * 'exit' otherwise; `failure` then tells an ending that was not the program's own.
  *
- * Its 'exit' comes after the helper made sure nothing of the process group is left and read
- * the tails, so both are final when it fires.
+ * Its 'exit' comes after the helper made sure nothing of the process group is left, read the
+ * tails and scanned the output, so `output` is final when it fires.
  */
 export class RemoteChild extends EventEmitter {
   /** Known once the helper reports the spawn: a real pid, which leads its own process group. */
   pid: number | undefined;
-  stdoutTail = '';
-  stderrTail = '';
+  /** What the helper read of the output after the exit. */
+  output: EndedOutput = { stdoutTail: '', stderrTail: '', findings: NO_FINDINGS };
   failure: RemoteFailure | undefined;
   private state: 'starting' | 'cancelling' | 'running' | 'ended' = 'starting';
 
@@ -46,11 +50,10 @@ export class RemoteChild extends EventEmitter {
     this.emit('spawn');
   }
 
-  exited(code: number | null, signal: NodeJS.Signals | null, stdoutTail: string, stderrTail: string): void {
+  exited(code: number | null, signal: NodeJS.Signals | null, output: EndedOutput): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
-    this.stdoutTail = stdoutTail;
-    this.stderrTail = stderrTail;
+    this.output = output;
     this.emit('exit', code, signal);
   }
 

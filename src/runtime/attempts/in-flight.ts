@@ -79,7 +79,7 @@ export class AttemptsInFlight {
     attempt.row = job.checkpoint?.attemptStarted(record, attempt, now);
     this.live.add(attempt);
     this.playing++;
-    return { job, record, attempt, request: attemptRequest(job, record, context, model) };
+    return { job, record, attempt, request: attemptRequest(job, record, context, name, model) };
   }
 
   /**

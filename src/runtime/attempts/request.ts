@@ -1,6 +1,7 @@
 import type { AttemptRequest, DependencyOutput } from '../../actors/instruments/instrument.js';
 import type { SheetContext } from '../../machines/sheet.js';
 import { dependencyOutputs } from './dependency-outputs.js';
+import { outputScanRules } from './outcome-scan.js';
 import type { Job } from '../model/job.js';
 import type { SheetRecord } from '../model/sheet-record.js';
 import { renderTemplate, type TemplateScope } from '../../score/template.js';
@@ -18,6 +19,7 @@ export function attemptRequest(
   job: Job,
   record: SheetRecord,
   context: SheetContext,
+  instrument: string,
   model: string | undefined,
 ): AttemptRequest {
   const spec = record.stage.spec;
@@ -26,6 +28,8 @@ export function attemptRequest(
   const fan = { index: record.member, count: record.stage.size };
   const workspace = job.score.workspace;
   const failed = context.mode === 'completion' ? record.failedValidations : [];
+  const instrumentSpec = job.score.instruments[instrument];
+  const outputScan = instrumentSpec === undefined ? undefined : outputScanRules(instrumentSpec);
   let args: string[] = [];
   if (spec.args.length > 0) {
     const scope: TemplateScope = {
@@ -53,6 +57,7 @@ export function attemptRequest(
     args,
     outputPrefix: `${workspace}/sheets/${record.id}/${context.dispatches}`,
     ...(failed.length > 0 ? { failedValidations: failed } : {}),
+    ...(outputScan !== undefined ? { outputScan } : {}),
   };
 }
 
