@@ -110,6 +110,7 @@ export {
   loadScore,
   parseDuration,
   parseScore,
+  RATE_LIMIT_DEFAULTS,
   scoreSchema,
   type DefineScoreOptions,
   type ParseScoreOptions,

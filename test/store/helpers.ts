@@ -33,7 +33,7 @@ const PATHS: Record<SheetState, { over?: Partial<SheetInput>; events: SheetEvent
   ready: { events: [{ type: 'DEPS_MET' }] },
   dispatched: { events: [{ type: 'DEPS_MET' }, { type: 'DISPATCH' }] },
   running: { events: run },
-  waiting: { events: [...run, { type: 'RATE_LIMITED', waitMs: 30_000, at: 1_700_000_000_000 }] },
+  waiting: { events: [...run, { type: 'RATE_LIMITED', waitMs: 30_000, at: 1_700_000_000_000, maxLimitedRuns: 100 }] },
   retry: { events: [...run, fail(1_700_000_000_000)] },
   completion: { events: [...run, { type: 'SUCCEEDED', passRate: 0.5, at: 1_700_000_000_000, random: 0.5 }] },
   fermata: { over: { maxAttempts: 1, fallbacks: 0, heal: false, escalate: true }, events: [...run, fail(5)] },
