@@ -65,7 +65,7 @@ describe('rate-limit detection in output', () => {
     const result = await conductor.waitForCompletion(id);
 
     expect(result.outcome).toBe('completed');
-    expect(byId(result.sheets).err).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).err).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     expect(runs('err')).toBe(2);
     await flushEvents();
     expect(waited('err')).toHaveLength(1);
@@ -93,7 +93,7 @@ describe('rate-limit detection in output', () => {
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
 
-    expect(byId(result.sheets).out).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).out).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     await flushEvents();
     expect(waited('out')).toHaveLength(1);
   });
@@ -120,7 +120,7 @@ describe('rate-limit detection in output', () => {
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
 
-    expect(byId(result.sheets).clamped).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).clamped).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     expect(runs('clamped')).toBe(2);
     expect(activeReports().map((l) => l.until - l.reportedAt)).toEqual([500]);
     await flushEvents();
@@ -138,7 +138,7 @@ describe('rate-limit detection in output', () => {
     );
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
-    expect(byId(result.sheets).parsed).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).parsed).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     expect(activeReports().map((l) => l.until - l.reportedAt)).toEqual([300]);
   });
 
@@ -149,7 +149,7 @@ describe('rate-limit detection in output', () => {
     );
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
-    expect(byId(result.sheets).dflt).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).dflt).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     expect(activeReports().map((l) => l.until - l.reportedAt)).toEqual([250]);
   });
 });

@@ -58,6 +58,7 @@ export function sheetRow(id: string, over: Partial<SheetRow> = {}): SheetRow {
     id,
     state: 'pending',
     dispatches: 0,
+    rateLimited: 0,
     attempts: 0,
     instrumentIndex: 0,
     lastError: null,
