@@ -204,6 +204,7 @@ describe('rate limits across jobs', () => {
     expect(x.starts.map((s) => [s.attempt, s.at])).toEqual([[1, 0], [1, 1010], [1, 2020], [1, 3030]]);
     await settle();
     expect(events.filter((e) => e.type === 'sheet.waiting')).toHaveLength(3);
+    expect(events.find((e) => e.type === 'sheet.completed')).toMatchObject({ sheetId: 'a', attempts: 1, rateLimited: 3 });
     expect(events.filter((e) => e.type === 'sheet.retry')).toEqual([]);
     // Nor does it count as an execution failure for the breaker (failures: 1).
     expect(types(events, 'circuit.')).toEqual([]);
