@@ -8,7 +8,7 @@ export { Conductor } from './runtime/conductor.js';
 export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './runtime/conductor-options.js';
 export type { JobStatus, SheetStatus } from './runtime/status.js';
 export type { BatonEvent, BatonEventType, StateCounts } from './runtime/events.js';
-export { VirtualClock, realClock, type Clock } from './runtime/clock.js';
+export { VirtualClock, realClock, longTimers, MAX_TIMER_MS, type Clock } from './runtime/clock.js';
 export {
   BudgetSpentError,
   ConductorClosedError,
@@ -110,6 +110,7 @@ export {
   loadScore,
   parseDuration,
   parseScore,
+  RATE_LIMIT_DEFAULTS,
   scoreSchema,
   type DefineScoreOptions,
   type ParseScoreOptions,

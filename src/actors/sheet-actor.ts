@@ -15,7 +15,8 @@ export function startSheetActor(id: string, input: SheetInput, inspect?: Inspect
 /** Starts a sheet's actor again in a state and context a checkpoint kept. */
 export function resumeSheetActor(id: string, state: SheetState, context: SheetContext, inspect?: Inspector): SheetActor {
   const actor = createActor(sheetMachine, {
-    snapshot: sheetMachine.resolveState({ value: state, context }),
+    // A context checkpointed before rate-limited runs were counted lacks `rateLimited`.
+    snapshot: sheetMachine.resolveState({ value: state, context: { ...context, rateLimited: (context as Partial<SheetContext>).rateLimited ?? 0 } }),
     // Ignored when a snapshot is given, but the machine's type asks for it.
     input: context,
     ...actorOptions(id, inspect),

@@ -97,7 +97,7 @@ function liveProgress({ conductor, jobId, out }: ProgressOptions): Promise<void>
     const running = status.sheets.filter((s) => s.state === 'running' || s.state === 'dispatched');
     const lines = [
       `${status.name}  ${seconds(Date.now() - started)}  ${counts}`,
-      ...running.slice(0, MAX_RUNNING_SHOWN).map((s) => `  ▸ ${s.id} (attempt ${s.attempts}, ${seconds(s.durationMs ?? 0)})`),
+      ...running.slice(0, MAX_RUNNING_SHOWN).map((s) => `  ▸ ${s.id} (attempt ${s.attempts}${s.rateLimited > 0 ? `, rate-limited ${s.rateLimited}` : ''}, ${seconds(s.durationMs ?? 0)})`),
       ...(running.length > MAX_RUNNING_SHOWN ? [`  … and ${running.length - MAX_RUNNING_SHOWN} more running`] : []),
       ...recent.map((line) => `  ! ${line}`),
     ];

@@ -13,6 +13,7 @@ export function jsonSummary(result: JobResult): unknown {
       id: s.id,
       state: s.state,
       attempts: s.attempts,
+      rateLimited: s.rateLimited,
       durationMs: s.durationMs ?? 0,
       instrument: s.instrument,
       ...(s.model !== undefined ? { model: s.model } : {}),

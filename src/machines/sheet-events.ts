@@ -16,8 +16,11 @@ export type SheetEvent =
   /** The attempt succeeded; `passRate` is the share of validations that passed (1 when there are none). */
   | { type: 'SUCCEEDED'; passRate: number; at: number; random: number }
   | { type: 'FAILED'; reason: FailureReason; error: string; at: number; random: number }
-  /** The instrument is rate-limited: wait `waitMs` without consuming an attempt. */
-  | { type: 'RATE_LIMITED'; waitMs: number; at: number }
+  /**
+   * The instrument is rate-limited: wait `waitMs` without consuming an attempt, unless this is
+   * the sheet's `maxLimitedRuns`-th rate-limited run, which fails it (reason `rate_limited`).
+   */
+  | { type: 'RATE_LIMITED'; waitMs: number; at: number; maxLimitedRuns: number }
   /** The attempt ended (either way) with the sheet's cost past its own budget: no more attempts. */
   | { type: 'OVER_BUDGET'; error: string }
   /** Its instrument cannot take work (circuit open): move on to the next one of the chain. */

@@ -31,6 +31,8 @@ export interface SheetContext extends SheetInput {
    * attempt's output files. Never reset, and kept in the checkpoint with the context.
    */
   dispatches: number;
+  /** Runs that ended rate-limited: dispatched, but they used no attempt. */
+  rateLimited: number;
   /** Absolute time (conductor clock) of the scheduled retry, while in `retry`. */
   retryAt: number | null;
   /** Absolute time the rate limit is expected to lift, while in `waiting`. */
@@ -97,7 +99,10 @@ const OUTCOMES = {
     ...AFTER_FAILURE,
   ],
   FAILED: [...AFTER_FAILURE],
-  RATE_LIMITED: { target: 'waiting', actions: 'startWaiting' },
+  RATE_LIMITED: [
+    { guard: 'limitedRunsLeft', target: 'waiting', actions: 'startWaiting' },
+    { target: 'failed', actions: 'limitedOut' },
+  ],
   OVER_BUDGET: { target: 'failed', actions: 'overBudget' },
 } as const;
 
@@ -122,6 +127,8 @@ export const sheetMachine = setup({
     unavailableWithFallback: ({ context, event }) =>
       event.type === 'FAILED' && event.reason === 'unavailable' && context.instrumentIndex < context.fallbacks,
     escalates: ({ context }) => context.escalate,
+    limitedRunsLeft: ({ context, event }) =>
+      event.type === 'RATE_LIMITED' && context.rateLimited + 1 < event.maxLimitedRuns,
     decided: ({ event }, decision: string) =>
       event.type === 'DECIDE' && event.decision === decision,
   },
@@ -199,8 +206,14 @@ export const sheetMachine = setup({
       lastError: event.type === 'OVER_BUDGET' ? event.error : 'over budget',
     })),
     startWaiting: assign({
+      rateLimited: ({ context }) => context.rateLimited + 1,
       waitUntil: ({ event }) => (event.type === 'RATE_LIMITED' ? event.at + event.waitMs : null),
     }),
+    limitedOut: assign(({ context }) => ({
+      rateLimited: context.rateLimited + 1,
+      reason: 'rate_limited' as const,
+      lastError: `rate-limited ${context.rateLimited + 1} times`,
+    })),
     clearTimers: assign({ retryAt: null, waitUntil: null }),
     skipForDependency: assign({ skipCause: 'dependency', reason: 'dependency' }),
     failForDependency: assign({
@@ -230,6 +243,7 @@ export const sheetMachine = setup({
     instrumentIndex: 0,
     mode: 'normal',
     dispatches: 0,
+    rateLimited: 0,
     retryAt: null,
     waitUntil: null,
     lastError: null,

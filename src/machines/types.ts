@@ -34,7 +34,7 @@ export type FailureReason =
   | 'stale'
   | 'unavailable'
   | 'validation_failed'
-  | 'rate_limit_exhausted'
+  | 'rate_limited'
   | 'budget'
   | 'dependency'
   | 'decision';

@@ -29,7 +29,8 @@ export type BatonEvent =
       model?: string;
     })
   | (SheetEventBase & { type: 'sheet.running'; attempt: number })
-  | (SheetEventBase & { type: 'sheet.completed'; attempts: number; costUsd?: number })
+  /** `attempts`: runs that used the sheet's attempts; `rateLimited`: runs that ended rate-limited (they used none). */
+  | (SheetEventBase & { type: 'sheet.completed'; attempts: number; rateLimited: number; costUsd?: number })
   | (SheetEventBase & { type: 'sheet.partial'; passRate: number; attempt: number })
   | (SheetEventBase & {
       type: 'sheet.retry';

@@ -5,8 +5,10 @@ import type { Job } from './model/job.js';
 export interface SheetStatus {
   id: string;
   state: SheetState;
-  /** Attempts run so far, whatever their outcome. */
+  /** Runs that used the sheet's budget of attempts (the running one included), whatever their outcome. */
   attempts: number;
+  /** Runs that ended rate-limited: they used no attempt. */
+  rateLimited: number;
   instrument: string;
   model?: string;
   lastError?: string;
@@ -42,7 +44,8 @@ export function jobStatus(job: Job, now: number): JobStatus {
     const status: SheetStatus = {
       id: record.id,
       state: record.state,
-      attempts: record.dispatches,
+      attempts: record.attemptsRun,
+      rateLimited: record.rateLimited,
       instrument: name,
       costUsd: record.costUsd,
     };

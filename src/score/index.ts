@@ -19,6 +19,7 @@ export {
 } from './defaults/load.js';
 export { platformDefaultsSchema, type PlatformDefaultsInput } from './defaults/schema.js';
 export { BUILT_IN_SETTINGS } from './defaults/resolve.js';
+export { RATE_LIMIT_DEFAULTS } from './rate-limit-defaults.js';
 export { SheetNotInScoreError, explainSheet, type ExplainedSetting, type SheetExplanation } from './defaults/explain.js';
 export { scoreSchema, type ScoreInput } from './schema.js';
 export {

@@ -2,10 +2,9 @@ import * as path from 'node:path';
 import { parseDuration } from './duration.js';
 import { formatPath, type ScoreProblem } from './errors.js';
 import type { InstrumentData, ScoreData } from './schema.js';
+import { RATE_LIMIT_DEFAULTS } from './rate-limit-defaults.js';
 import type { InstrumentSpec, RateLimitSpec } from './types.js';
 
-const DEFAULT_RATE_LIMIT_WAIT = '60s';
-const DEFAULT_RATE_LIMIT_MAX_WAIT = '1h';
 const DEFAULT_BREAKER_FAILURES = 5;
 const DEFAULT_BREAKER_COOLDOWN = '30s';
 const DEFAULT_BUFFER_WORKERS = 1;
@@ -78,8 +77,14 @@ function compileRateLimit(data: NonNullable<InstrumentData['rate_limit']>, at: s
     patterns: data.patterns.map((p) => new RegExp(p, 'i')),
     streams: [...new Set<'stdout' | 'stderr'>(data.streams ?? ['stderr'])],
     ...(data.retry_after !== undefined && { retryAfter: new RegExp(data.retry_after, 'i') }),
-    defaultWaitMs: parseDuration(data.default_wait ?? DEFAULT_RATE_LIMIT_WAIT, `${at}.default_wait`),
-    maxWaitMs: parseDuration(data.max_wait ?? DEFAULT_RATE_LIMIT_MAX_WAIT, `${at}.max_wait`),
+    defaultWaitMs: optionalDuration(data.default_wait, `${at}.default_wait`) ?? RATE_LIMIT_DEFAULTS.defaultWaitMs,
+    minWaitMs: optionalDuration(data.min_wait, `${at}.min_wait`) ?? RATE_LIMIT_DEFAULTS.minWaitMs,
+    maxWaitMs: optionalDuration(data.max_wait, `${at}.max_wait`) ?? RATE_LIMIT_DEFAULTS.maxWaitMs,
+    maxLimitedRuns: data.max_limited_runs ?? RATE_LIMIT_DEFAULTS.maxLimitedRuns,
     scope: data.scope ?? 'instrument',
   };
+}
+
+function optionalDuration(value: number | string | undefined, at: string): number | undefined {
+  return value === undefined ? undefined : parseDuration(value, at);
 }

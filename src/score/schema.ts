@@ -151,6 +151,25 @@ const sheetSchema = z
   })
   .describe('One entry of the job: a sheet, or a fan-out of sheets.');
 
+// Bounds that keep a rate-limited sheet from spinning: a floor on every wait, a cap on its limited runs.
+const rateLimitBounds = {
+  min_wait: duration
+    .refine((v) => (durationMs(v) ?? 1) > 0, { error: 'must be greater than 0' })
+    .optional()
+    .describe('Every wait (parsed, default or a function\'s rate_limited_s) is at least this. @default 1s'),
+  max_limited_runs: cap
+    .optional()
+    .describe("A sheet's rate-limited run that reaches this count fails it with reason rate_limited. @default 100"),
+};
+
+function minWaitNotOverMax(ctx: { value: { min_wait?: number | string | undefined; max_wait?: number | string | undefined }; issues: unknown[] }): void {
+  const min = durationMs(ctx.value.min_wait);
+  const max = durationMs(ctx.value.max_wait ?? '1h');
+  if (min !== null && max !== null && min > max) {
+    ctx.issues.push({ code: 'custom', path: ['min_wait'], message: `must not be longer than max_wait (${ctx.value.max_wait ?? '1h'})`, input: ctx.value.min_wait });
+  }
+}
+
 const rateLimitSchema = z
   .strictObject({
     patterns: z
@@ -173,7 +192,9 @@ const rateLimitSchema = z
       .describe(
         "What a rate-limited attempt holds back: `instrument`, every sheet of the instrument whatever its model; `model`, only the sheets of the attempt's model (an attempt without a model still holds the whole instrument). @default instrument",
       ),
+    ...rateLimitBounds,
   })
+  .check(minWaitNotOverMax)
   .describe('How a rate-limited attempt is recognised in its output. It does not consume an attempt; the sheets of its `scope` wait.');
 
 const instrumentCommon = {

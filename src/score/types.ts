@@ -12,9 +12,13 @@ export interface RateLimitSpec {
   streams: Array<'stdout' | 'stderr'>;
   retryAfter?: RegExp;
   defaultWaitMs: number;
+  /** Floor of every wait (parsed, default or reported by a function). @default RATE_LIMIT_DEFAULTS.minWaitMs */
+  minWaitMs?: number;
   maxWaitMs: number;
   /** What a limit holds back: the whole instrument, or only the limited attempt's model. */
   scope: 'instrument' | 'model';
+  /** The sheet's rate-limited run that reaches this count fails it (reason `rate_limited`). @default RATE_LIMIT_DEFAULTS.maxLimitedRuns */
+  maxLimitedRuns?: number;
 }
 
 export interface CircuitBreakerSpec {

@@ -28,7 +28,10 @@ export interface RunSummary {
   run: number;
   outcome: JobOutcome;
   makespanMs: number;
+  /** Runs that used an attempt (rate-limited runs are counted apart). */
   attempts: number;
+  /** Runs that ended rate-limited. */
+  rateLimited: number;
   costUsd: number;
   rateLimitedMs: number;
 }
@@ -103,12 +106,14 @@ export async function simulate(score: Score, profile: Profile, options: Simulate
   for (let run = 1; run <= runs; run++) {
     const { result, rateLimitedMs } = await runOnce(simulated, behaviours, graph, seed, run);
     let attempts = 0;
+    let rateLimited = 0;
     result.sheets.forEach((sheet, i) => {
       const totals = sheetTotals[i]!;
       totals.attempts += sheet.attempts;
       totals.costUsd += sheet.costUsd;
       if (sheet.state === 'completed') totals.completed++;
       attempts += sheet.attempts;
+      rateLimited += sheet.rateLimited;
     });
     const path = criticalPath(graph, result.sheets).map((i): CriticalStep => {
       sheetTotals[i]!.critical++;
@@ -129,6 +134,7 @@ export async function simulate(score: Score, profile: Profile, options: Simulate
       outcome: result.outcome,
       makespanMs: Math.round(result.durationMs),
       attempts,
+      rateLimited,
       costUsd: roundTo(result.costUsd, 6),
       rateLimitedMs: Math.round(rateLimitedMs),
     });

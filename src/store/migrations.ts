@@ -134,6 +134,18 @@ const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description: 'rate-limited runs of each sheet, counted apart from its attempts',
+    up(db) {
+      // Older files recorded every rate-limited run as an attempt row: count them from there.
+      db.exec(`
+        ALTER TABLE sheets ADD COLUMN rate_limited INTEGER NOT NULL DEFAULT 0;
+        UPDATE sheets SET rate_limited =
+          (SELECT count(*) FROM attempts WHERE attempts.sheet_id = sheets.id AND attempts.status = 'rate_limited');
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -25,6 +25,7 @@ export interface SheetRecord {
   id: string;
   state: string;
   dispatches: number;
+  rate_limited: number;
   attempts: number;
   instrument_index: number;
   last_error: string | null;
@@ -97,6 +98,7 @@ export const toSheetRecord = (s: SheetRow): SheetRecord => ({
   id: s.id,
   state: s.state,
   dispatches: s.dispatches,
+  rate_limited: s.rateLimited,
   attempts: s.attempts,
   instrument_index: s.instrumentIndex,
   last_error: s.lastError,
@@ -116,6 +118,7 @@ export const fromSheetRecord = (r: SheetRecord): SheetRow => ({
   id: r.id,
   state: r.state as SheetRow['state'],
   dispatches: r.dispatches,
+  rateLimited: r.rate_limited,
   attempts: r.attempts,
   instrumentIndex: r.instrument_index,
   lastError: r.last_error,
@@ -189,6 +192,7 @@ const SHEET_COLUMNS = [
   'id',
   'state',
   'dispatches',
+  'rate_limited',
   'attempts',
   'instrument_index',
   'last_error',

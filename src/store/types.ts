@@ -39,6 +39,8 @@ export interface SheetRow {
   state: SheetState;
   /** Every attempt run, whatever its outcome. */
   dispatches: number;
+  /** Runs that ended rate-limited (counted in `dispatches`, not in the sheet's attempts). */
+  rateLimited: number;
   /** Normal attempts consumed on the current instrument. */
   attempts: number;
   instrumentIndex: number;

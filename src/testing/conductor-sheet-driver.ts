@@ -197,7 +197,8 @@ export function createConductorSheetDriver(options: ConductorSheetDriverOptions)
       const snapshot = actorSnapshot();
       return {
         state: sheet.state,
-        dispatches: sheet.attempts,
+        dispatches: sheet.attempts + sheet.rateLimited,
+        rateLimited: sheet.rateLimited,
         instrumentIndex: chain.indexOf(sheet.instrument),
         reason: sheet.reason ?? null,
         ...(snapshot !== undefined ? { actor: { state: snapshot.value, context: snapshot.context, now: clock.now() } } : {}),

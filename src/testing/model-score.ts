@@ -1,5 +1,6 @@
 import type { BackoffPolicy } from '../machines/types.js';
-import type { FunctionInstrumentSpec, Score, StageSpec, Template } from '../score/types.js';
+import { RATE_LIMIT_DEFAULTS } from '../score/rate-limit-defaults.js';
+import type { FunctionInstrumentSpec, RateLimitSpec, Score, StageSpec, Template } from '../score/types.js';
 import { SHEET_BUDGET_USD, type ResolvedSheetModelSettings } from './sheet-model-settings.js';
 
 /** What the instruments of the sheet under test declare about their output, as your score would. */
@@ -28,7 +29,8 @@ export function modelScore(settings: ResolvedSheetModelSettings, workspace: stri
   const instruments: Record<string, FunctionInstrumentSpec> = {
     [UPSTREAM_INSTRUMENT]: functionInstrument(UPSTREAM_INSTRUMENT, [], {}),
   };
-  chain.forEach((name, i) => (instruments[name] = functionInstrument(name, i === 0 ? chain.slice(1) : [], traits)));
+  const own = withLimitedRuns(traits, settings.maxLimitedRuns);
+  chain.forEach((name, i) => (instruments[name] = functionInstrument(name, i === 0 ? chain.slice(1) : [], own)));
   const upstream: StageSpec = {
     ...stageDefaults(settings.backoff),
     id: UPSTREAM_SHEET,
@@ -88,6 +90,19 @@ export function trippingScore(instrument: string, workspace: string): Score {
 
 function functionInstrument(name: string, fallback: string[], traits: InstrumentTraits): FunctionInstrumentSpec {
   return { kind: 'function', name, export: 'default', models: {}, fallback, ...traits };
+}
+
+/** The traits with the model's `maxLimitedRuns` in their `rate_limit` (a bare one when they have none and it is not the default). */
+function withLimitedRuns(traits: InstrumentTraits, maxLimitedRuns: number): InstrumentTraits {
+  if (traits.rateLimit === undefined && maxLimitedRuns === RATE_LIMIT_DEFAULTS.maxLimitedRuns) return traits;
+  const base: RateLimitSpec = traits.rateLimit ?? {
+    patterns: [],
+    streams: [],
+    defaultWaitMs: RATE_LIMIT_DEFAULTS.defaultWaitMs,
+    maxWaitMs: RATE_LIMIT_DEFAULTS.maxWaitMs,
+    scope: 'instrument',
+  };
+  return { ...traits, rateLimit: { ...base, maxLimitedRuns } };
 }
 
 function stageDefaults(backoff: BackoffPolicy): Omit<StageSpec, 'id' | 'index' | 'instrument' | 'dependsOn'> {

@@ -1,6 +1,7 @@
 import type { SheetEvent } from '../machines/sheet-events.js';
 import type { SheetInput } from '../machines/sheet.js';
 import type { BackoffPolicy, DependencyFailurePolicy } from '../machines/types.js';
+import { RATE_LIMIT_DEFAULTS } from '../score/rate-limit-defaults.js';
 
 /**
  * Which sheet settings a model exercises. Each one adds the events that make it matter (a
@@ -50,6 +51,12 @@ export interface SheetModelSettings {
    */
   rateLimitMs?: number;
   /**
+   * The sheet's rate-limited run that reaches this count fails it (`rate_limit.max_limited_runs`
+   * of its instruments).
+   * @default RATE_LIMIT_DEFAULTS.maxLimitedRuns (100)
+   */
+  maxLimitedRuns?: number;
+  /**
    * The sheet has a budget of $1 and an attempt may report spending $2.
    * @default false
    */
@@ -89,6 +96,7 @@ export function resolveSettings(settings: SheetModelSettings = {}): ResolvedShee
     completionAttempts: settings.completionAttempts ?? 1,
     onDependencyFailure: settings.onDependencyFailure ?? 'skip',
     rateLimitMs: settings.rateLimitMs ?? 30_000,
+    maxLimitedRuns: settings.maxLimitedRuns ?? RATE_LIMIT_DEFAULTS.maxLimitedRuns,
     budget: settings.budget ?? false,
     timeoutMs: settings.timeoutMs ?? 0,
     backoff: settings.backoff ?? { initialMs: 1000, factor: 2, maxMs: 60_000, jitter: 0.2 },
@@ -100,8 +108,11 @@ export function resolveSettings(settings: SheetModelSettings = {}): ResolvedShee
       throw new RangeError(`sheet model setting ${name}: expected an integer from 0 to 5, got ${value}`);
     }
   }
-  if (!Number.isInteger(resolved.rateLimitMs / 1000) || resolved.rateLimitMs < 0) {
-    throw new RangeError(`sheet model setting rateLimitMs: expected whole seconds >= 0, got ${resolved.rateLimitMs}`);
+  if (!Number.isInteger(resolved.rateLimitMs / 1000) || resolved.rateLimitMs < 0 || resolved.rateLimitMs > RATE_LIMIT_DEFAULTS.maxWaitMs) {
+    throw new RangeError(`sheet model setting rateLimitMs: expected whole seconds from 0 to 1 h, got ${resolved.rateLimitMs}`);
+  }
+  if (!Number.isInteger(resolved.maxLimitedRuns) || resolved.maxLimitedRuns < 1) {
+    throw new RangeError(`sheet model setting maxLimitedRuns: expected an integer >= 1, got ${resolved.maxLimitedRuns}`);
   }
   if (!Number.isInteger(resolved.timeoutMs) || resolved.timeoutMs < 0) {
     throw new RangeError(`sheet model setting timeoutMs: expected an integer >= 0, got ${resolved.timeoutMs}`);
@@ -148,7 +159,7 @@ export function modelEvents(settings: ResolvedSheetModelSettings): SheetEvent[] 
     );
   }
   if (settings.timeoutMs > 0) events.push({ type: 'FAILED', reason: 'timeout', error: 'timed out', at, random });
-  if (settings.rateLimitMs > 0) events.push({ type: 'RATE_LIMITED', waitMs: settings.rateLimitMs, at }, { type: 'LIMIT_CLEARED' });
+  if (settings.rateLimitMs > 0) events.push({ type: 'RATE_LIMITED', waitMs: settings.rateLimitMs, at, maxLimitedRuns: settings.maxLimitedRuns }, { type: 'LIMIT_CLEARED' });
   if (settings.budget) events.push({ type: 'OVER_BUDGET', error: 'over its budget' });
   if (settings.escalate) {
     for (const decision of ['retry', 'skip', 'fail', 'accept'] as const) events.push({ type: 'DECIDE', decision });

@@ -7,8 +7,10 @@ import { MODEL_TIME } from './sheet-model-settings.js';
 export interface SheetObservation {
   /** The state the runtime reports (for baton: `conductor.status(jobId)`). */
   state: SheetState;
-  /** Dispatches so far, as the runtime reports them (`SheetStatus.attempts`). */
+  /** Dispatches so far, as the runtime reports them (`SheetStatus.attempts + rateLimited`). */
   dispatches?: number;
+  /** Dispatches that ended rate-limited (`SheetStatus.rateLimited`). */
+  rateLimited?: number;
   /** Position in the fallback chain of the instrument the runtime shows. */
   instrumentIndex?: number;
   reason?: FailureReason | null;
@@ -34,6 +36,7 @@ const EXACT: ReadonlyArray<keyof SheetContext> = [
   'instrumentIndex',
   'mode',
   'dispatches',
+  'rateLimited',
   'reason',
   'skipCause',
 ];
@@ -51,6 +54,7 @@ export function compareWithModel(observed: SheetObservation, model: Snapshot, op
   };
   check('state', observed.state, model.value);
   if (observed.dispatches !== undefined) check('dispatches', observed.dispatches, expected.dispatches);
+  if (observed.rateLimited !== undefined) check('rate-limited runs', observed.rateLimited, expected.rateLimited);
   if (observed.instrumentIndex !== undefined) check('instrument index', observed.instrumentIndex, expected.instrumentIndex);
   if (observed.reason !== undefined) check('reason', observed.reason, expected.reason);
   const actor = observed.actor;

@@ -52,7 +52,8 @@ function fromRow(draft: ScoreDraft, stage: StageDraft, row: SheetRow): Partial<S
   return {
     id: row.id,
     state: row.state,
-    attempts: row.dispatches,
+    attempts: row.dispatches - row.rateLimited,
+    rateLimited: row.rateLimited,
     instrument: instrumentAt(draft, stage, row.instrumentIndex),
     lastError: row.lastError ?? undefined,
     reason: row.reason ?? undefined,
@@ -63,8 +64,8 @@ function fromRow(draft: ScoreDraft, stage: StageDraft, row: SheetRow): Partial<S
 }
 
 function fromStatus(sheet: SheetStatus): Partial<SheetStatus> {
-  const { id, state, attempts, instrument, lastError, reason, costUsd, startedAt, endedAt } = sheet;
-  return { id, state, attempts, instrument, lastError, reason, costUsd, startedAt, endedAt };
+  const { id, state, attempts, rateLimited, instrument, lastError, reason, costUsd, startedAt, endedAt } = sheet;
+  return { id, state, attempts, rateLimited, instrument, lastError, reason, costUsd, startedAt, endedAt };
 }
 
 /**
@@ -178,7 +179,8 @@ describe('the checkpoint replays the live job', () => {
         const row = before.get(sheet.id)!;
         if (TERMINAL_STATES.has(row.state)) {
           expect(sheet.state).toBe(row.state);
-          expect(sheet.attempts).toBe(row.dispatches);
+          expect(sheet.attempts).toBe(row.dispatches - row.rateLimited);
+          expect(sheet.rateLimited).toBe(row.rateLimited);
         }
       }
       const completedBefore = checkpoint.filter((row) => row.state === 'completed').map((row) => row.id);

@@ -224,7 +224,7 @@ describe('restore: what each sheet comes back as', () => {
     const result = await runToEnd(next.conductor, next.clock, jobId);
     expect(calls).toEqual([30_000]);
     // retries 0, yet it ran after the limit: the rate-limited attempt consumed nothing.
-    expect(result.sheets[0]).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(result.sheets[0]).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     await next.conductor.shutdown();
   });
 

@@ -66,12 +66,25 @@ describe('sheet machine', () => {
 
   it('waits on a rate limit without consuming an attempt, then returns to ready', () => {
     const { send } = sheet({ maxAttempts: 1 });
-    const waiting = send({ type: 'DEPS_MET' }, ...run, { type: 'RATE_LIMITED', waitMs: 30_000, at: 5 });
+    const waiting = send({ type: 'DEPS_MET' }, ...run, { type: 'RATE_LIMITED', waitMs: 30_000, at: 5, maxLimitedRuns: 100 });
     expect(waiting.value).toBe('waiting');
     expect(waiting.context.waitUntil).toBe(30_005);
     expect(waiting.context.attempts).toBe(0);
     expect(send({ type: 'LIMIT_CLEARED' }).value).toBe('ready');
     expect(send(...run, OK).value).toBe('completed');
+  });
+
+  it('counts rate-limited runs apart from attempts, and fails on the maxLimitedRuns-th one', () => {
+    const { send } = sheet({ maxAttempts: 5 });
+    const limited = { type: 'RATE_LIMITED', waitMs: 1_000, at: 0, maxLimitedRuns: 3 } as const;
+    send({ type: 'DEPS_MET' }, ...run, FAIL, { type: 'RETRY_DUE' });
+    const second = send(...run, limited, { type: 'LIMIT_CLEARED' }, ...run, limited);
+    expect(second.value).toBe('waiting');
+    expect(second.context).toMatchObject({ attempts: 1, rateLimited: 2, dispatches: 3 });
+    const third = send({ type: 'LIMIT_CLEARED' }, ...run, limited);
+    expect(third.value).toBe('failed');
+    expect(third.context).toMatchObject({ attempts: 1, rateLimited: 3, dispatches: 4, reason: 'rate_limited' });
+    expect(third.context.lastError).toBe('rate-limited 3 times');
   });
 
   it('enters completion mode on a partial validation and completes on a full one', () => {
@@ -153,7 +166,7 @@ describe('sheet machine', () => {
       [{ type: 'DEPS_MET' }, { type: 'DISPATCH' }],
       [{ type: 'DEPS_MET' }, ...run],
       [{ type: 'DEPS_MET' }, ...run, FAIL],
-      [{ type: 'DEPS_MET' }, ...run, { type: 'RATE_LIMITED', waitMs: 1, at: 0 }],
+      [{ type: 'DEPS_MET' }, ...run, { type: 'RATE_LIMITED', waitMs: 1, at: 0, maxLimitedRuns: 100 }],
     ];
     for (const path of paths) {
       const { send } = sheet();

@@ -20,6 +20,7 @@ import {
 const SHORTEST: Record<string, SheetModelSettings> = {
   'every option': { retries: 1, fallbacks: 1, heal: true, escalate: true, validations: true, budget: true, timeoutMs: 5000 },
   'no second chances': { retries: 0, validations: true, onDependencyFailure: 'fail' },
+  'one rate limit fails it': { retries: 0, maxLimitedRuns: 1 },
 };
 /** Simple paths multiply fast; a small model keeps them bounded (about 50). */
 const SIMPLE: SheetModelSettings = { retries: 1, escalate: true };

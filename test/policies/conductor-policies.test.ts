@@ -90,7 +90,7 @@ describe('rate limits across jobs', () => {
     // y kept running during the limit.
     expect(y.starts.map((s) => s.at)).toEqual([0, 100, 200]);
     // The rate-limited attempt did not consume one (retries 0).
-    expect(a!.sheets[0]).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(a!.sheets[0]).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
 
     await settle();
     const limitEvents = events.filter((e) => e.type === 'rate_limit.active' || e.type === 'rate_limit.cleared');
@@ -199,11 +199,12 @@ describe('rate limits across jobs', () => {
     );
     const result = await runToEnd(conductor, clock, id);
     expect(result.outcome).toBe('completed');
-    expect(result.sheets[0]).toMatchObject({ state: 'completed', attempts: 4 });
+    expect(result.sheets[0]).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 3 });
     expect(result.sheets[0]!.reason).toBeUndefined();
     expect(x.starts.map((s) => [s.attempt, s.at])).toEqual([[1, 0], [1, 1010], [1, 2020], [1, 3030]]);
     await settle();
     expect(events.filter((e) => e.type === 'sheet.waiting')).toHaveLength(3);
+    expect(events.find((e) => e.type === 'sheet.completed')).toMatchObject({ sheetId: 'a', attempts: 1, rateLimited: 3 });
     expect(events.filter((e) => e.type === 'sheet.retry')).toEqual([]);
     // Nor does it count as an execution failure for the breaker (failures: 1).
     expect(types(events, 'circuit.')).toEqual([]);

@@ -42,7 +42,8 @@ describe('scanOutcome: rate limits', () => {
     const rateLimit = spec();
     expect(scanOutcome(failed({ stderrTail: 'rate limit hit. Retry-After: 30' }), { rateLimit }).rateLimitWaitMs).toBe(30_000);
     expect(scanOutcome(failed({ stderrTail: 'rate limit hit. retry after 1.5' }), { rateLimit }).rateLimitWaitMs).toBe(1_500);
-    expect(scanOutcome(failed({ stderrTail: 'rate limit hit. retry after 0' }), { rateLimit }).rateLimitWaitMs).toBe(0);
+    // Floored to min_wait (1 s by default).
+    expect(scanOutcome(failed({ stderrTail: 'rate limit hit. retry after 0' }), { rateLimit }).rateLimitWaitMs).toBe(1_000);
   });
 
   it('takes the last retry_after in the stream (the most recent message)', () => {
@@ -136,10 +137,21 @@ describe('scanOutcome: rate limits', () => {
       expect(scanOutcome(outcome, { rateLimit: spec() }).rateLimitWaitMs).toBe(7_000);
     });
 
-    it('counts without any rate_limit spec, unclamped', () => {
-      expect(scanOutcome(failed({ rateLimitedS: 7_200 }), {}).rateLimitWaitMs).toBe(7_200_000);
-      expect(scanOutcome(failed({ rateLimitedS: 0.25 }), {}).rateLimitWaitMs).toBe(250);
-      expect(scanOutcome(failed({ rateLimitedS: 0 }), {}).rateLimitWaitMs).toBe(0);
+    it('counts without any rate_limit spec, within the default min_wait and max_wait (1 s, 1 h)', () => {
+      expect(scanOutcome(failed({ rateLimitedS: 90 }), {}).rateLimitWaitMs).toBe(90_000);
+      expect(scanOutcome(failed({ rateLimitedS: 7_200 }), {}).rateLimitWaitMs).toBe(3_600_000);
+      expect(scanOutcome(failed({ rateLimitedS: 1e7 }), {}).rateLimitWaitMs).toBe(3_600_000);
+      expect(scanOutcome(failed({ rateLimitedS: Infinity }), {}).rateLimitWaitMs).toBe(3_600_000);
+      expect(scanOutcome(failed({ rateLimitedS: 0.25 }), {}).rateLimitWaitMs).toBe(1_000);
+      expect(scanOutcome(failed({ rateLimitedS: 0 }), {}).rateLimitWaitMs).toBe(1_000);
+      expect(scanOutcome(failed({ rateLimitedS: -5 }), {}).rateLimitWaitMs).toBe(1_000);
+    });
+
+    it('is floored to min_wait when a spec exists', () => {
+      const rateLimit = spec({ minWaitMs: 5_000 });
+      expect(scanOutcome(failed({ rateLimitedS: 0 }), { rateLimit }).rateLimitWaitMs).toBe(5_000);
+      expect(scanOutcome(failed({ rateLimitedS: 2 }), { rateLimit }).rateLimitWaitMs).toBe(5_000);
+      expect(scanOutcome(failed({ rateLimitedS: 0.25 }), { rateLimit: spec({ minWaitMs: 100 }) }).rateLimitWaitMs).toBe(250);
     });
 
     it('is clamped to max_wait when a spec exists', () => {
@@ -151,8 +163,6 @@ describe('scanOutcome: rate limits', () => {
 
     it('ignores values that are not waits', () => {
       expect(scanOutcome(failed({ rateLimitedS: Number.NaN }), {})).toEqual({});
-      expect(scanOutcome(failed({ rateLimitedS: Infinity }), {})).toEqual({});
-      expect(scanOutcome(failed({ rateLimitedS: -5 }), {}).rateLimitWaitMs).toBe(0);
       // A NaN report falls through to the scan.
       expect(scanOutcome(failed({ rateLimitedS: Number.NaN, stderrTail: '429' }), { rateLimit: spec() }).rateLimitWaitMs).toBe(60_000);
     });

@@ -60,12 +60,12 @@ const waited = (sheetId: string) => events.filter((e) => e.type === 'sheet.waiti
 
 describe('rate-limit detection in output', () => {
   it('is detected on stderr by default: the sheet waits, then succeeds without consuming an attempt', async () => {
-    const score = scoreWith({ patterns: ['rate.?limit'], default_wait: '200ms' }, [{ id: 'err', args: [firstRun('Rate Limit exceeded', 'stderr')] }]);
+    const score = scoreWith({ patterns: ['rate.?limit'], default_wait: '200ms', min_wait: '10ms' }, [{ id: 'err', args: [firstRun('Rate Limit exceeded', 'stderr')] }]);
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
 
     expect(result.outcome).toBe('completed');
-    expect(byId(result.sheets).err).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).err).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     expect(runs('err')).toBe(2);
     await flushEvents();
     expect(waited('err')).toHaveLength(1);
@@ -93,7 +93,7 @@ describe('rate-limit detection in output', () => {
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
 
-    expect(byId(result.sheets).out).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).out).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     await flushEvents();
     expect(waited('out')).toHaveLength(1);
   });
@@ -114,13 +114,13 @@ describe('rate-limit detection in output', () => {
 
   it('retry_after is parsed and clamped to max_wait: "retry after 1" with max_wait 500ms waits 500 ms, then succeeds on the 2nd run', async () => {
     const score = scoreWith(
-      { patterns: ['rate.?limit'], retry_after: 'retry after (\\d+)', default_wait: '1h', max_wait: '500ms' },
+      { patterns: ['rate.?limit'], retry_after: 'retry after (\\d+)', default_wait: '1h', max_wait: '500ms', min_wait: '10ms' },
       [{ id: 'clamped', args: [firstRun('rate limit hit; retry after 1', 'stderr')] }],
     );
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
 
-    expect(byId(result.sheets).clamped).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).clamped).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     expect(runs('clamped')).toBe(2);
     expect(activeReports().map((l) => l.until - l.reportedAt)).toEqual([500]);
     await flushEvents();
@@ -133,23 +133,23 @@ describe('rate-limit detection in output', () => {
 
   it('retry_after below max_wait is used as is (decimals allowed)', async () => {
     const score = scoreWith(
-      { patterns: ['rate.?limit'], retry_after: 'retry after (\\d+(?:\\.\\d+)?)', default_wait: '1h', max_wait: '1h' },
+      { patterns: ['rate.?limit'], retry_after: 'retry after (\\d+(?:\\.\\d+)?)', default_wait: '1h', max_wait: '1h', min_wait: '10ms' },
       [{ id: 'parsed', args: [firstRun('rate limit; retry after 0.3', 'stderr')] }],
     );
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
-    expect(byId(result.sheets).parsed).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).parsed).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     expect(activeReports().map((l) => l.until - l.reportedAt)).toEqual([300]);
   });
 
   it('without a retry_after match the wait is default_wait', async () => {
     const score = scoreWith(
-      { patterns: ['rate.?limit'], retry_after: 'retry after (\\d+)', default_wait: '250ms', max_wait: '1h' },
+      { patterns: ['rate.?limit'], retry_after: 'retry after (\\d+)', default_wait: '250ms', max_wait: '1h', min_wait: '10ms' },
       [{ id: 'dflt', args: [firstRun('rate limit, no hint', 'stderr')] }],
     );
     const id = conductor.register(score);
     const result = await conductor.waitForCompletion(id);
-    expect(byId(result.sheets).dflt).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(byId(result.sheets).dflt).toMatchObject({ state: 'completed', attempts: 1, rateLimited: 1 });
     expect(activeReports().map((l) => l.until - l.reportedAt)).toEqual([250]);
   });
 });

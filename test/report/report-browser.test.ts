@@ -161,7 +161,7 @@ describe.skipIf(!present)('baton report in a real browser', () => {
     expect(await count(page, '#timeline [data-sheet="held"] .s-fermata')).toBe(1);
     expect(await count(page, '#timeline [data-sheet="held"] .s-fermata.open')).toBe(0);
     expect(await count(page, '#timeline [data-sheet="limited"] rect.s-waiting')).toBe(1);
-    expect(await page.locator('#overview [data-key="attempts"]').innerText()).toContain('1 rate-limited');
+    expect(await page.locator('#overview [data-key="rate-limited runs"]').innerText()).toBe('1');
 
     const timeline = await page.locator('#timeline-svg').boundingBox();
     expect(timeline?.height).toBeGreaterThan(7 * 18);

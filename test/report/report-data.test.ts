@@ -54,10 +54,11 @@ describe('reportData', () => {
     const model = reportData(heldJob(), score, { now: T0 + 10_000 });
     expect(model.summary.sheets).toBe(3);
     expect(model.summary.states).toMatchObject({ completed: 1, fermata: 1, pending: 1, failed: 0 });
-    expect(model.summary.attempts).toEqual({ total: 4, success: 1, failure: 2, rate_limited: 1, running: 0 });
+    // The rate-limited run is not an attempt: `total` counts the other three.
+    expect(model.summary.attempts).toEqual({ total: 3, success: 1, failure: 2, rate_limited: 1, running: 0 });
     expect(model.summary.costUsd).toBe(0.25);
     expect(model.summary.instruments).toEqual([
-      { instrument: 'sh', model: null, attempts: 4, succeeded: 1, failed: 2, rateLimited: 1, running: 0, busyMs: 350, costUsd: 0.25 },
+      { instrument: 'sh', model: null, attempts: 3, succeeded: 1, failed: 2, rateLimited: 1, running: 0, busyMs: 350, costUsd: 0.25 },
     ]);
     expect(model.problems).toEqual([{ id: 'b', state: 'fermata', reason: 'failed', error: 'exit 3' }]);
   });

@@ -174,7 +174,7 @@ describe('sheet events in SQLite', () => {
   beforeEach(() => (dir = makeTempDir('baton-report-')));
   afterEach(() => removeDir(dir));
 
-  it('migrate a v4 checkpoint to v5, keeping its rows, with an empty history', () => {
+  it('migrate a v4 checkpoint to the latest schema, keeping its rows, with an empty history', () => {
     const path = checkpointPath(dir);
     const v4 = new Database(path);
     expect(migrate(v4, 4)).toBe(4);
@@ -186,8 +186,8 @@ describe('sheet events in SQLite', () => {
     expect(() => SqliteStore.open(path, { readonly: true })).toThrow(CheckpointNeedsMigrationError);
 
     const store = SqliteStore.open(path, { create: false });
-    expect(LATEST_SCHEMA_VERSION).toBe(5);
-    expect(store.schemaVersion).toBe(5);
+    expect(LATEST_SCHEMA_VERSION).toBe(6);
+    expect(store.schemaVersion).toBe(6);
     expect(store.loadJob()).toMatchObject({ jobId: 'job-4', name: 'old' });
     expect(store.loadAll({ events: true }).events).toEqual([]);
     store.commit({ sheets: [sheetRow('a', { state: 'waiting' })], attempts: [], events: [{ sheetId: 'a', at: 30, state: 'waiting', until: 90, detail: null }] });

@@ -74,10 +74,11 @@ describe('simulate', () => {
     const profile = steady('2s', { rate_limit: { rate: 0.6, duration: '10s' } });
     const result = await simulate(score, profile, { runs: 30, seed: 5 });
     for (const run of result.perRun) {
-      const limited = run.attempts - 1;
+      const limited = run.rateLimited;
       expect(run.outcome).toBe('completed');
+      expect(run.attempts).toBe(1);
       expect(run.rateLimitedMs).toBe(limited * 10_000);
-      expect(run.makespanMs).toBe(run.attempts * 2000 + limited * 10_000);
+      expect(run.makespanMs).toBe((1 + limited) * 2000 + limited * 10_000);
     }
     expect(result.rateLimitedMs.max).toBeGreaterThan(0);
     expect(result.rateLimitedMs.total).toBe(result.perRun.reduce((t, r) => t + r.rateLimitedMs, 0));

@@ -81,7 +81,8 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
       ...gates.flatMap((gate) => gate.lines),
       ...sheets.map(
         (s) =>
-          `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} attempts ${String(s.dispatches).padStart(2)}` +
+          `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} attempts ${String(s.dispatches - s.rateLimited).padStart(2)}` +
+          (s.rateLimited > 0 ? `  rate-limited ${s.rateLimited}` : '') +
           (s.costUsd > 0 ? `  $${s.costUsd.toFixed(4)}` : '') +
           (s.lastError && s.state !== 'completed' ? `  ${s.lastError}` : ''),
       ),
@@ -97,7 +98,8 @@ function sheetJson(s: SheetRow): Record<string, unknown> {
   return {
     id: s.id,
     state: s.state,
-    attempts: s.dispatches,
+    attempts: s.dispatches - s.rateLimited,
+    rateLimited: s.rateLimited,
     costUsd: s.costUsd,
     ...(s.lastError !== null ? { lastError: s.lastError } : {}),
     ...(s.reason !== null ? { reason: s.reason } : {}),

@@ -33,6 +33,7 @@ interface ReportJob {
 export interface InstrumentStats {
   instrument: string;
   model: string | null;
+  /** Runs that used an attempt (not the rate-limited ones). */
   attempts: number;
   succeeded: number;
   failed: number;
@@ -47,6 +48,7 @@ export interface ReportSummary {
   sheets: number;
   /** Every state, zero included, from the sheet rows (as `baton status` counts them). */
   states: Record<SheetState, number>;
+  /** Runs by status; `total` counts the attempts (every run but the rate-limited ones). */
   attempts: Record<AttemptStatus, number> & { total: number };
   costUsd: number;
   durationMs: number;

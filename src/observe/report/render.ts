@@ -1,6 +1,6 @@
 import { SHEET_STATES } from '../../machines/types.js';
 import { duration, esc, timestamp, usd } from './html.js';
-import type { ReportModel } from './model.js';
+import type { InstrumentStats, ReportModel } from './model.js';
 import { renderGraph } from './render-graph.js';
 import { renderTimeline } from './render-timeline.js';
 import { STYLESHEET } from './styles.js';
@@ -59,6 +59,12 @@ function header(model: ReportModel): string {
   );
 }
 
+/** Mean busy time of one run, rate-limited runs included (they kept the instrument busy too). */
+function meanRun(i: InstrumentStats): string {
+  const runs = i.attempts + i.rateLimited;
+  return runs > 0 ? duration(i.busyMs / runs) : '—';
+}
+
 function summaryTables(model: ReportModel): string {
   const { summary, job } = model;
   const states = SHEET_STATES.map((s) => {
@@ -69,7 +75,8 @@ function summaryTables(model: ReportModel): string {
   const budget = job.budgetUsd !== null ? ` of ${usd(job.budgetUsd)} budget` : '';
   const overview = [
     ['sheets', String(summary.sheets)],
-    ['attempts', `${a.total} (${a.success} succeeded, ${a.failure} failed, ${a.rate_limited} rate-limited, ${a.running} running)`],
+    ['attempts', `${a.total} (${a.success} succeeded, ${a.failure} failed, ${a.running} running)`],
+    ['rate-limited runs', String(a.rate_limited)],
     ['cost', `${usd(summary.costUsd)}${budget}`],
     ['duration', duration(summary.durationMs)],
     ['time waiting for rate limits', duration(summary.waitingMs)],
@@ -79,7 +86,7 @@ function summaryTables(model: ReportModel): string {
     (i) =>
       `<tr><td>${esc(i.instrument)}</td><td>${esc(i.model ?? '—')}</td><td class="n">${i.attempts}</td><td class="n">${i.succeeded}</td>` +
       `<td class="n">${i.failed}</td><td class="n">${i.rateLimited}</td><td class="n">${i.running}</td>` +
-      `<td class="n">${duration(i.busyMs)}</td><td class="n">${i.attempts > 0 ? duration(i.busyMs / i.attempts) : '—'}</td>` +
+      `<td class="n">${duration(i.busyMs)}</td><td class="n">${meanRun(i)}</td>` +
       `<td class="n">${usd(i.costUsd)}</td></tr>`,
   );
   return `<div class="grid">

@@ -158,7 +158,8 @@ function summary(
   const counts: Record<AttemptStatus, number> & { total: number } = { total: 0, running: 0, success: 0, failure: 0, rate_limited: 0 };
   const byInstrument = new Map<string, InstrumentStats>();
   for (const a of attempts) {
-    counts.total++;
+    // A rate-limited run used none of the sheet's attempts: counted apart, as `baton status` does.
+    if (a.status !== 'rate_limited') counts.total++;
     counts[a.status]++;
     const key = `${a.instrument}\n${a.model ?? ''}`;
     let stats = byInstrument.get(key);
@@ -166,7 +167,7 @@ function summary(
       stats = { instrument: a.instrument, model: a.model, attempts: 0, succeeded: 0, failed: 0, rateLimited: 0, running: 0, busyMs: 0, costUsd: 0 };
       byInstrument.set(key, stats);
     }
-    stats.attempts++;
+    if (a.status !== 'rate_limited') stats.attempts++;
     if (a.status === 'success') stats.succeeded++;
     else if (a.status === 'failure') stats.failed++;
     else if (a.status === 'rate_limited') stats.rateLimited++;

@@ -1,6 +1,7 @@
 import type { AttemptOutcome } from '../../actors/instruments/instrument.js';
 import type { SheetEvent } from '../../machines/sheet-events.js';
 import type { FailureReason } from '../../machines/types.js';
+import { RATE_LIMIT_DEFAULTS } from '../../score/rate-limit-defaults.js';
 import type { Job } from '../model/job.js';
 import type { LiveAttempt } from '../model/live-attempt.js';
 import type { SheetRecord } from '../model/sheet-record.js';
@@ -23,7 +24,7 @@ function settleAttempt(
   outcome: AttemptOutcome,
   attempt: LiveAttempt,
   scan: OutcomeScan,
-  sheet: { spentUsd: number; budgetUsd: number | undefined; passRate: number },
+  sheet: { spentUsd: number; budgetUsd: number | undefined; passRate: number; maxLimitedRuns: number },
   at: number,
   random: number,
 ): SettledAttempt {
@@ -37,7 +38,7 @@ function settleAttempt(
     return { event: { type: 'SUCCEEDED', passRate: sheet.passRate, at, random }, costUsd };
   }
   if (scan.rateLimitWaitMs !== undefined && attempt.abortReason === undefined) {
-    return { event: { type: 'RATE_LIMITED', waitMs: Math.max(0, scan.rateLimitWaitMs), at }, costUsd };
+    return { event: { type: 'RATE_LIMITED', waitMs: Math.max(0, scan.rateLimitWaitMs), at, maxLimitedRuns: sheet.maxLimitedRuns }, costUsd };
   }
   return {
     event: { type: 'FAILED', reason: failureReason(outcome, attempt), error: failureMessage(outcome, attempt), at, random },
@@ -87,6 +88,7 @@ export function judgeAttempt(
     spentUsd: record.costUsd,
     budgetUsd: record.stage.spec.budgetUsd,
     passRate: outcome.validation?.passRate ?? 1,
+    maxLimitedRuns: spec?.rateLimit?.maxLimitedRuns ?? RATE_LIMIT_DEFAULTS.maxLimitedRuns,
   };
   const settled = settleAttempt(outcome, attempt, scan, sheet, at, random);
   const { event } = settled;

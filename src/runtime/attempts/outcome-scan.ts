@@ -1,5 +1,6 @@
 import type { AttemptOutcome } from '../../actors/instruments/instrument.js';
 import { scanTexts, type OutputFindings, type OutputScanRules, type OutputStream, type PatternSource } from '../../actors/process/output-scan.js';
+import { RATE_LIMIT_DEFAULTS } from '../../score/rate-limit-defaults.js';
 import type { RateLimitSpec } from '../../score/types.js';
 
 /** What an instrument declares about reading its attempts' output (`rate_limit`, `cost_pattern`). */
@@ -23,7 +24,7 @@ export interface OutcomeScan {
  *
  * Rate limit (failed attempts only; a successful attempt is a success whatever it printed):
  * - an instrument's own `rateLimitedS` (function instruments) wins, clamped to `maxWaitMs`
- *   when the instrument has a `rate_limit`;
+ *   (`RATE_LIMIT_DEFAULTS.maxWaitMs` when the instrument has no `rate_limit`);
  * - otherwise, with a `rate_limit`, the attempt is rate-limited when a line of one of its
  *   `streams` (stderr by default) matches one of its `patterns`, case-insensitively. The wait
  *   is then the first capture group of `retry_after` in seconds (decimals allowed) of its last
@@ -34,13 +35,14 @@ export interface OutcomeScan {
  * whose value is a finite number >= 0 (agent CLIs print a running total), else the outcome's
  * own `costUsd` when it is one.
  *
- * Waits are whole milliseconds (rounded).
+ * Every wait is at least `minWaitMs` (`RATE_LIMIT_DEFAULTS.minWaitMs` without a `rate_limit`),
+ * so that no output, not even a zero wait, makes a sheet spin. Waits are whole milliseconds (rounded).
  */
 export function scanOutcome(outcome: AttemptOutcome, instrument: OutcomeScanSpec): OutcomeScan {
   const result: OutcomeScan = {};
   const findings = outcome.scanned ?? scanTails(outcome, instrument);
   const wait = rateLimitWait(outcome, instrument.rateLimit, findings);
-  if (wait !== undefined) result.rateLimitWaitMs = wait;
+  if (wait !== undefined) result.rateLimitWaitMs = Math.max(wait, instrument.rateLimit?.minWaitMs ?? RATE_LIMIT_DEFAULTS.minWaitMs);
   const cost = attemptCost(outcome, findings);
   if (cost !== undefined) result.costUsd = cost;
   return result;
@@ -51,10 +53,7 @@ function rateLimitWait(outcome: AttemptOutcome, spec: RateLimitSpec | undefined,
 
   const reported = outcome.rateLimitedS;
   if (typeof reported === 'number' && !Number.isNaN(reported)) {
-    const ms = Math.max(0, reported * 1000);
-    const clamped = spec === undefined ? ms : Math.min(ms, spec.maxWaitMs);
-    // Without a spec to clamp it, an endless wait is not a wait we can schedule.
-    if (Number.isFinite(clamped)) return Math.round(clamped);
+    return Math.round(Math.min(Math.max(0, reported * 1000), spec?.maxWaitMs ?? RATE_LIMIT_DEFAULTS.maxWaitMs));
   }
 
   if (spec === undefined || spec.patterns.length === 0) return undefined;

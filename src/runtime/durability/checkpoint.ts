@@ -60,6 +60,7 @@ function sheetRow(record: SheetRecord, now: number): SheetRow {
     id: record.id,
     state: record.state,
     dispatches: record.dispatches,
+    rateLimited: record.rateLimited,
     attempts: record.attempts,
     instrumentIndex: record.instrumentIndex,
     lastError: record.lastError,

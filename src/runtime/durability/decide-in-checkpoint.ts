@@ -34,6 +34,7 @@ export function decideInCheckpoint(
       ...row,
       state: to,
       attempts: context.attempts,
+      rateLimited: context.rateLimited,
       lastError: context.lastError,
       reason: context.reason,
       skippedByDecision: context.skipCause === 'decision',

@@ -24,6 +24,8 @@ export class SheetRecord {
   /** Values kept once the actor is gone. */
   attempts = 0;
   dispatches = 0;
+  /** Dispatches that ended rate-limited: they used none of the sheet's attempts. */
+  rateLimited = 0;
   instrumentIndex = 0;
   lastError: string | null = null;
   reason: FailureReason | null = null;
@@ -51,6 +53,7 @@ export class SheetRecord {
   mirror(context: SheetContext): void {
     this.attempts = context.attempts;
     this.dispatches = context.dispatches;
+    this.rateLimited = context.rateLimited;
     this.lastError = context.lastError;
     this.reason = context.reason;
     this.instrumentIndex = context.instrumentIndex;
@@ -91,9 +94,15 @@ export class SheetRecord {
     if (failed) this.lastError = 'a dependency did not complete';
   }
 
+  /** Runs that used the sheet's attempts: every dispatch but the rate-limited ones (the running one included). */
+  get attemptsRun(): number {
+    return this.dispatches - this.rateLimited;
+  }
+
   /** Takes what a checkpoint row knows (its state is set through the job, which counts states). */
   restore(row: SheetRow): void {
     this.dispatches = row.dispatches;
+    this.rateLimited = row.rateLimited;
     this.attempts = row.attempts;
     this.lastError = row.lastError;
     this.reason = row.reason;

@@ -8,7 +8,13 @@ export function endEvent(job: Job, record: SheetRecord, at: number): BatonEvent 
   const base = { jobId: job.jobId, sheetId: record.id, at };
   switch (record.state) {
     case 'completed':
-      return { ...base, type: 'sheet.completed', attempts: record.dispatches, ...(record.costUsd > 0 ? { costUsd: record.costUsd } : {}) };
+      return {
+        ...base,
+        type: 'sheet.completed',
+        attempts: record.attemptsRun,
+        rateLimited: record.rateLimited,
+        ...(record.costUsd > 0 ? { costUsd: record.costUsd } : {}),
+      };
     case 'failed':
       return { ...base, type: 'sheet.failed', reason: record.reason ?? 'failed', error: record.lastError ?? '' };
     case 'skipped':
