@@ -1,4 +1,4 @@
-// S7: N function sheets of 10 ms each at job concurrency 5, timed from register to
+// S8: N function sheets of 10 ms each at job concurrency 5, timed from register to
 // waitForCompletion, with or without an events$ subscriber that holds the event loop for
 // 20 ms on every event. The process exits once the job is timed, without waiting for the
 // subscriber's backlog.
