@@ -77,7 +77,7 @@ describe.each<SpawnerMode>(['helper', 'inline'])('whole-output scanning (spawner
         sh: {
           kind: 'command',
           command: ['bash', '-c'],
-          rate_limit: { patterns: ['rate.?limit'], retry_after: 'retry after (\\d+(?:\\.\\d+)?)', default_wait: '1h', max_wait: '1h' },
+          rate_limit: { patterns: ['rate.?limit'], retry_after: 'retry after (\\d+(?:\\.\\d+)?)', default_wait: '1h', max_wait: '1h', min_wait: '10ms' },
         },
       },
       defaults: { backoff: QUICK_BACKOFF, retries: 0 },
