@@ -49,7 +49,11 @@ describe('a timeout of a start that is still in the dispatch buffer', () => {
       ['sheet.failed', 'quick.1', 300],
       ['sheet.dispatched', 'next.1', 300],
     ]);
-    expect(events.find((e) => e.type === 'sheet.failed')).toMatchObject({ sheetId: 'quick.1', reason: 'timeout' });
+    expect(events.find((e) => e.type === 'sheet.failed')).toMatchObject({
+      sheetId: 'quick.1',
+      reason: 'timeout',
+      error: 'timed out in the dispatch buffer; it was never started',
+    });
 
     const result = await runToEnd(conductor, clock, jobId);
     expect(result.sheets.map((s) => [s.id, s.state])).toEqual([

@@ -169,6 +169,7 @@ export class AttemptsInFlight {
     attempt.abort.abort(reason);
     const launch = this.buffered.get(attempt);
     if (launch !== undefined && this.buffers.of(attempt.jobId, attempt.instrument)?.withdraw(launch) === true) {
+      attempt.withdrawn = true;
       this.conclude(launch, { status: 'failure', error: `aborted (${reason}) before it left the dispatch buffer` });
     }
   }

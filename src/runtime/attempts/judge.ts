@@ -55,7 +55,9 @@ function failureReason(outcome: AttemptOutcome, attempt: LiveAttempt): FailureRe
 }
 
 function failureMessage(outcome: AttemptOutcome, attempt: LiveAttempt): string {
-  if (attempt.abortReason === 'timeout') return 'timed out; the attempt was killed';
+  if (attempt.abortReason === 'timeout') {
+    return attempt.withdrawn === true ? 'timed out in the dispatch buffer; it was never started' : 'timed out; the attempt was killed';
+  }
   return outcome.error ?? 'failed';
 }
 

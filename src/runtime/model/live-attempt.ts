@@ -16,6 +16,8 @@ export interface LiveAttempt {
   timeout: Subscription | undefined;
   /** Why the conductor aborted it, if it did. */
   abortReason: 'timeout' | 'cancelled' | 'shutdown' | undefined;
+  /** Aborted while its start still waited in a dispatch buffer: nothing of it ever ran. */
+  withdrawn?: boolean;
   /** Its checkpoint row, when the job has a store. */
   row: AttemptRow | undefined;
 }
