@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { Conductor, VirtualClock, type BatonEvent } from '../../src/index.js';
+import { Conductor, VirtualClock, type BatonEvent, type Score } from '../../src/index.js';
 import { buildScore } from '../support/build-score.js';
 import { runToEnd, settle } from '../support/virtual-run.js';
 import { SlowStartInstrument } from './slow-start.js';
@@ -19,26 +19,37 @@ const caseArb = fc.record({
   runMs: fc.nat({ max: 50 }),
 });
 
+/** A conductor in virtual time, its events, and an instrument whose sheet `s.N` fails its first `transients[N-1]` starts. */
+function bufferedRun(transients: number[], startMs: number, runMs: number) {
+  const clock = new VirtualClock();
+  const conductor = new Conductor({ clock });
+  const events: BatonEvent[] = [];
+  conductor.events$.subscribe((event) => events.push(event));
+  const api = new SlowStartInstrument('api', clock, {
+    startMs,
+    runMs,
+    behave: (sheetId, call) => (call <= transients[Number(sheetId.slice(2)) - 1]! ? 'transient' : 'start'),
+  });
+  return { clock, conductor, events, api };
+}
+
+async function runToShutdown(conductor: Conductor, clock: VirtualClock, score: Score, api: SlowStartInstrument) {
+  const jobId = conductor.register(score, { instruments: { api } });
+  const result = await runToEnd(conductor, clock, jobId);
+  await settle();
+  await conductor.shutdown();
+  return result;
+}
+
 describe('a buffered job in virtual time', () => {
   test.prop([caseArb], { numRuns: RUNS })(
     'every sheet is dispatched once and ends; starts stay within the workers and queued starts within the size',
     async ({ transients, size, workers, concurrency, startMs, runMs }) => {
-      const clock = new VirtualClock();
-      const conductor = new Conductor({ clock });
-      const events: BatonEvent[] = [];
-      conductor.events$.subscribe((event) => events.push(event));
-      const api = new SlowStartInstrument('api', clock, {
-        startMs,
-        runMs,
-        behave: (sheetId, call) => (call <= transients[Number(sheetId.slice(2)) - 1]! ? 'transient' : 'start'),
-      });
+      const { clock, conductor, events, api } = bufferedRun(transients, startMs, runMs);
       const score = buildScore({ concurrency, instruments: { api: {} }, stages: [{ id: 's', fanOut: transients.length, retries: 0 }] });
       score.instruments.api!.buffer = { size, workers };
 
-      const jobId = conductor.register(score, { instruments: { api } });
-      const result = await runToEnd(conductor, clock, jobId);
-      await settle();
-      await conductor.shutdown();
+      const result = await runToShutdown(conductor, clock, score, api);
 
       for (const sheet of result.sheets) {
         const gaveUp = transients[Number(sheet.id.slice(2)) - 1]! >= TRIES;
@@ -67,15 +78,7 @@ describe('a buffered job with a timeout', () => {
   test.prop([caseArb, fc.integer({ min: 1, max: 400 })], { numRuns: RUNS })(
     'no attempt outlives its timeout, wherever it is (queued, between start tries, starting, running)',
     async ({ transients, size, workers, concurrency, startMs, runMs }, timeoutMs) => {
-      const clock = new VirtualClock();
-      const conductor = new Conductor({ clock });
-      const events: BatonEvent[] = [];
-      conductor.events$.subscribe((event) => events.push(event));
-      const api = new SlowStartInstrument('api', clock, {
-        startMs,
-        runMs,
-        behave: (sheetId, call) => (call <= transients[Number(sheetId.slice(2)) - 1]! ? 'transient' : 'start'),
-      });
+      const { clock, conductor, events, api } = bufferedRun(transients, startMs, runMs);
       const score = buildScore({
         concurrency,
         instruments: { api: { timeoutMs } },
@@ -83,10 +86,7 @@ describe('a buffered job with a timeout', () => {
       });
       score.instruments.api!.buffer = { size, workers };
 
-      const jobId = conductor.register(score, { instruments: { api } });
-      const result = await runToEnd(conductor, clock, jobId);
-      await settle();
-      await conductor.shutdown();
+      const result = await runToShutdown(conductor, clock, score, api);
 
       expect(result.sheets.every((s) => s.state === 'completed' || s.state === 'failed')).toBe(true);
       for (const event of events) {
