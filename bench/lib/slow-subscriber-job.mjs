@@ -1,7 +1,8 @@
-// S8: N function sheets of 10 ms each at job concurrency 5, timed from register to
-// waitForCompletion, with or without an events$ subscriber that holds the event loop for
-// 20 ms on every event. The process exits once the job is timed, without waiting for the
-// subscriber's backlog.
+// S8: N function sheets of 10 ms each at job concurrency 5, timed from register to the
+// job's end as a quick subscriber hears of it, with or without another events$ subscriber
+// that holds the event loop for 20 ms on every event. (`waitForCompletion` would wait for
+// the slow subscriber to catch up, which is what it promises, not what S8 measures.) The
+// process exits once the job is timed, without waiting for the subscriber's backlog.
 import { Conductor, defineScore } from './baton.mjs';
 import { measure } from './measure.mjs';
 
@@ -34,9 +35,14 @@ export async function runSlowSubscriberJob(n, { slowSubscriber }) {
     });
   }
   await measure(async () => {
-    const id = conductor.register(score);
-    const result = await conductor.waitForCompletion(id);
-    if (result.outcome !== 'completed') throw new Error(`job ended ${result.outcome}`);
+    const ended = new Promise((resolve) => {
+      conductor.events$.subscribe((event) => {
+        if (event.type === 'job.completed' || event.type === 'job.failed') resolve(event.type);
+      });
+    });
+    conductor.register(score);
+    const end = await ended;
+    if (end !== 'job.completed') throw new Error(`job ended with ${end}`);
     return { eventsSeenAtCompletion: seen };
   });
   process.exit(0);

@@ -254,11 +254,17 @@ export class Conductor {
   /**
    * Resolves when the job has ended (`completed`, `failed`, `cancelled`), when it can go no
    * further without a fermata decision (`held`), or when the conductor shut down first
-   * (`interrupted`).
+   * (`interrupted`), and only after every `events$` subscriber has had the events up to
+   * that end.
    */
   waitForCompletion(jobId: string): Promise<JobResult> {
     const job = this.job(jobId);
-    return new Promise((resolve) => job.whenSettled((outcome: JobOutcome) => resolve({ ...this.status(jobId), outcome })));
+    return new Promise((resolve) =>
+      job.whenSettled((outcome: JobOutcome) => {
+        const result = { ...this.status(jobId), outcome };
+        void this.bus.delivered().then(() => resolve(result));
+      }),
+    );
   }
 
   /** A snapshot of a job: its state, counts per sheet state, and every sheet. */
@@ -275,6 +281,7 @@ export class Conductor {
    * Stops dispatching, kills every running attempt (their process groups with them) and
    * waits for the musicians to end, then stops every actor. Jobs not yet ended resolve
    * their `waitForCompletion` as `interrupted`; their sheets keep the states they had.
+   * Resolves once every `events$` subscriber has had every event and its `complete`.
    */
   async shutdown(): Promise<void> {
     if (this.closed) return;
@@ -314,6 +321,7 @@ export class Conductor {
     this.actor.stop();
     this.inbox.close();
     this.bus.close();
+    await this.bus.ended();
   }
 
   // ── inbox ────────────────────────────────────────────────────────────────

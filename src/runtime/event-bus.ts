@@ -29,6 +29,8 @@ function cpuMsSince(from: NodeJS.CpuUsage): number {
  */
 export class EventBus {
   private readonly subject = new Subject<BatonEvent>();
+  /** Every live subscriber's progress, for `delivered()`. */
+  private readonly lanes = new Set<Lane>();
 
   /** True when somebody listens; lets the conductor skip building events nobody reads. */
   get observed(): boolean {
@@ -36,6 +38,8 @@ export class EventBus {
   }
 
   readonly events$: Observable<BatonEvent> = new GuardedObservable<BatonEvent>((subscriber) => {
+    const lane = new Lane();
+    this.lanes.add(lane);
     let queue: BatonEvent[] = [];
     /** Events of `queue` already delivered (the queue is cut only between slices). */
     let head = 0;
@@ -51,6 +55,7 @@ export class EventBus {
       let cut = false;
       while (head < queue.length && !closed) {
         subscriber.next(queue[head++]!);
+        lane.delivered++;
         // Wall time alone would cut slices whenever the OS runs another process for a while;
         // only a subscriber that keeps the CPU busy is slow.
         if (performance.now() - start >= SLICE_BUDGET_MS && cpuMsSince(cpuStart) >= SLICE_BUDGET_MS / 2) {
@@ -58,6 +63,7 @@ export class EventBus {
           break;
         }
       }
+      lane.reached();
       if (closed) return;
       // One event can take longer than a whole slice: the loop then gets the overrun to itself
       // before the next slice, so a subscriber that is behind holds about half of it at most.
@@ -73,7 +79,10 @@ export class EventBus {
       }
       if (head < queue.length) schedule();
       // Everything queued before the end is delivered first.
-      else if (completing) subscriber.complete();
+      else if (completing) {
+        subscriber.complete();
+        this.retire(lane);
+      }
     };
     const schedule = (): void => {
       if (scheduled) return;
@@ -84,6 +93,7 @@ export class EventBus {
     };
     const inner = this.subject.subscribe({
       next: (event) => {
+        lane.received++;
         queue.push(event);
         schedule();
       },
@@ -99,6 +109,7 @@ export class EventBus {
     return () => {
       closed = true;
       inner.unsubscribe();
+      this.retire(lane);
     };
   }, subscriberThrew);
 
@@ -108,5 +119,45 @@ export class EventBus {
 
   close(): void {
     this.subject.complete();
+  }
+
+  /**
+   * Resolves once every event emitted so far has reached every subscriber that is still
+   * subscribed (a subscriber that leaves first no longer counts), so that whoever awaits
+   * it sees the world its subscribers have already seen.
+   */
+  delivered(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const lane of this.lanes) if (lane.delivered < lane.received) waits.push(lane.until(lane.received));
+    return waits.length === 0 ? Promise.resolve() : Promise.all(waits).then(() => undefined);
+  }
+
+  /** Resolves once every subscriber has had everything and its `complete` (after `close()`), or has left. */
+  ended(): Promise<void> {
+    return Promise.all([...this.lanes].map((lane) => lane.until(Infinity))).then(() => undefined);
+  }
+
+  private retire(lane: Lane): void {
+    if (!this.lanes.delete(lane)) return;
+    lane.reached(Infinity);
+  }
+}
+
+/** How far one subscriber's queue got, and who waits for it to get further. */
+class Lane {
+  received = 0;
+  delivered = 0;
+  /** In the order they were asked, hence of growing targets. */
+  private readonly waiters: Array<{ target: number; resolve: () => void }> = [];
+
+  until(target: number): Promise<void> {
+    return new Promise((resolve) => this.waiters.push({ target, resolve }));
+  }
+
+  /** Resolves the waits now met; `upTo` counts as delivered (Infinity once the subscriber is gone). */
+  reached(upTo = this.delivered): void {
+    let met = 0;
+    while (met < this.waiters.length && this.waiters[met]!.target <= upTo) this.waiters[met++]!.resolve();
+    if (met > 0) this.waiters.splice(0, met);
   }
 }

@@ -11,21 +11,30 @@ import type {
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
+ * How long (real time) a run with no timer left may still take to settle before it counts
+ * as stuck: events reach subscribers, and so `waitForCompletion`, on later ticks, in slices
+ * that a loaded machine can spread out.
+ */
+const QUIET_MS = 250;
+
+/**
  * The one loop behind every virtual-time run here: lets promises settle, checks `done`, and
  * while it does not hold jumps the clock to its next timer. Resolves true once `done()`
- * holds; false when no timer is left and `done()` still does not hold after two more
- * settles (nothing is left to happen: the run is stuck). Throws after `maxSteps` timers, a
- * guard against a run that never ends.
+ * holds; false when no timer is left and `done()` still does not hold after `QUIET_MS` of
+ * settling with no new timer (nothing is left to happen: the run is stuck). Throws after
+ * `maxSteps` timers, a guard against a run that never ends.
  */
 export async function advanceUntil(clock: VirtualClock, done: () => boolean, maxSteps = 1_000_000): Promise<boolean> {
   for (let step = 0; step < maxSteps; step++) {
     await settle();
     if (done()) return true;
-    if (!clock.runNext()) {
+    if (clock.runNext()) continue;
+    const quietUntil = performance.now() + QUIET_MS;
+    do {
       await settle();
-      await settle();
-      return done();
-    }
+      if (done()) return true;
+    } while (clock.pendingTimers === 0 && performance.now() < quietUntil);
+    if (clock.pendingTimers === 0) return false;
   }
   throw new Error(`advanceUntil: still going after ${maxSteps} steps`);
 }
