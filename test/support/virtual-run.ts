@@ -15,7 +15,7 @@ export const settle = (): Promise<void> => new Promise((resolve) => setImmediate
  * as stuck: events reach subscribers, and so `waitForCompletion`, on later ticks, in slices
  * that a loaded machine can spread out.
  */
-const QUIET_MS = 250;
+const QUIET_MS = 2_000;
 
 /**
  * The one loop behind every virtual-time run here: lets promises settle, checks `done`, and
@@ -26,6 +26,10 @@ const QUIET_MS = 250;
  */
 export async function advanceUntil(clock: VirtualClock, done: () => boolean, maxSteps = 1_000_000): Promise<boolean> {
   for (let step = 0; step < maxSteps; step++) {
+    // Twice: what the last timer set off emits events, whose delivery (a tick later) may be
+    // what `done` waits for, and it must come before virtual time moves on.
+    await settle();
+    if (done()) return true;
     await settle();
     if (done()) return true;
     if (clock.runNext()) continue;
