@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { port, positiveInteger } from './arguments.js';
+import { tolerateClosedOutput } from './closed-output.js';
 import { EXIT } from './exit-codes.js';
 import { resumeCommand, runCommand, type ResumeFlags, type RunFlags } from './commands/run.js';
 import { addDefaultsOption, type DefaultsFlags } from './score-loading.js';
@@ -89,4 +90,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+tolerateClosedOutput();
 void main(process.argv);
