@@ -14,12 +14,20 @@ export interface ProgressOptions {
 const SHOWN_STATES: SheetState[] = ['pending', 'ready', 'running', 'retry', 'waiting', 'completion', 'fermata', 'completed', 'failed', 'skipped', 'cancelled'];
 const MAX_RUNNING_SHOWN = 8;
 
-/**
- * Shows a run as it goes. Resolves once the conductor's event stream completes (at its
- * shutdown), after every queued event has been shown.
- */
-export function showProgress(options: ProgressOptions): Promise<void> {
-  return options.live ? liveProgress(options) : lineProgress(options);
+export interface Progress {
+  /** Resolves once the conductor's event stream completes (at its shutdown), after every queued event has been shown. */
+  readonly finished: Promise<void>;
+  /**
+   * The live display draws its last frame now and never again, so that what is written
+   * below it (the resume hint after Ctrl-C, the summary) stays on the screen instead of
+   * being redrawn over. Line output goes on: it never overwrites anything.
+   */
+  stopRedrawing(): void;
+}
+
+/** Shows a run as it goes. */
+export function showProgress(options: ProgressOptions): Progress {
+  return options.live ? liveProgress(options) : { finished: lineProgress(options), stopRedrawing: () => undefined };
 }
 
 function seconds(ms: number): string {
@@ -67,9 +75,10 @@ function describe(event: BatonEvent): string | undefined {
   }
 }
 
-function liveProgress({ conductor, jobId, out }: ProgressOptions): Promise<void> {
+function liveProgress({ conductor, jobId, out }: ProgressOptions): Progress {
   const started = Date.now();
   let drawn = 0;
+  let stopped = false;
   const recent: string[] = [];
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -83,13 +92,12 @@ function liveProgress({ conductor, jobId, out }: ProgressOptions): Promise<void>
       }
     },
     complete: () => {
-      clearInterval(timer);
-      draw();
+      stopRedrawing();
       finish();
     },
   });
   const draw = (): void => {
-    if (jobId() === '') return;
+    if (stopped || jobId() === '') return;
     const status = conductor.status(jobId());
     const counts = SHOWN_STATES.filter((s) => status.counts[s] > 0)
       .map((s) => `${s} ${status.counts[s]}`)
@@ -111,5 +119,10 @@ function liveProgress({ conductor, jobId, out }: ProgressOptions): Promise<void>
     drawn = lines.length;
   };
   const timer = setInterval(draw, 200);
-  return finished;
+  const stopRedrawing = (): void => {
+    clearInterval(timer);
+    draw();
+    stopped = true;
+  };
+  return { finished, stopRedrawing };
 }

@@ -1,0 +1,55 @@
+/**
+ * `baton run` on a real terminal (a pseudo-terminal, see test/support/pseudo-terminal.ts):
+ * the live display redraws in place, and what stays on the screen at the end is judged
+ * by a small emulator of the sequences baton writes. Waits poll for what the terminal
+ * shows; nothing asserts on timing.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runInTerminal } from '../support/pseudo-terminal.js';
+import { finalScreen } from '../support/terminal-screen.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
+import { CLI } from './run-cli.js';
+
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) removeDir(dir);
+});
+
+/** Writes a score named `tty` into a fresh folder; `sheets` is the YAML of its `sheets:` list. */
+function score(sheets: string): string {
+  const dir = makeTempDir('baton-terminal-');
+  dirs.push(dir);
+  const path = join(dir, 'score.yaml');
+  writeFileSync(
+    path,
+    `version: 1\nname: tty\nworkspace: ws\ninstruments:\n  sh: { kind: command, command: [bash, -c] }\ndefaults: { instrument: sh, retries: 0 }\nsheets:\n${sheets}`,
+  );
+  return path;
+}
+
+/** The screen's lines that hold text. */
+function shown(output: string): string[] {
+  return finalScreen(output).filter((line) => line.trim() !== '');
+}
+
+describe('baton run on a terminal', () => {
+  it('leaves the summary and the resume hint on the screen after Ctrl-C, below the last frame', async () => {
+    const path = score(`  - { id: slow, args: ["sleep 60"] }\n  - { id: after, depends_on: [slow], args: ["true"] }\n`);
+    const run = runInTerminal([process.execPath, CLI, 'run', path]);
+    await waitFor(() => (run.output().includes('▸ slow') ? true : undefined), { pollMs: 20 });
+    run.type('\x03');
+    const { code, output } = await run.exited;
+    expect(code).toBe(130);
+    const lines = shown(output);
+    const screen = lines.join('\n');
+    // The last frame, then (past the terminal's `^C`) the hint and the summary, untouched by any redraw.
+    expect(lines.at(-2), screen).toBe(`baton: stopping; continue later with \`baton resume ${path}\``);
+    expect(lines.at(-1), screen).toMatch(/^tty: interrupted in \d+\.\ds — 0 completed, 0 failed, 0 skipped$/);
+    expect(lines.findLastIndex((line) => /^tty {2}\d+\.\ds {2}/.test(line)), screen).toBeGreaterThanOrEqual(0);
+    expect(lines.findLastIndex((line) => line.startsWith('  ▸ slow (attempt 1, ')), screen).toBe(lines.length - 4);
+  });
+});
