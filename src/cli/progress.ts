@@ -1,6 +1,6 @@
 import type { Conductor } from '../runtime/conductor.js';
 import type { BatonEvent } from '../runtime/events.js';
-import type { SheetState } from '../machines/types.js';
+import { liveFrame, seconds, type RecentFailure } from './live-frame.js';
 
 export interface ProgressOptions {
   conductor: Conductor;
@@ -11,8 +11,7 @@ export interface ProgressOptions {
   live: boolean;
 }
 
-const SHOWN_STATES: SheetState[] = ['pending', 'ready', 'running', 'retry', 'waiting', 'completion', 'fermata', 'completed', 'failed', 'skipped', 'cancelled'];
-const MAX_RUNNING_SHOWN = 8;
+const MAX_FAILURES_SHOWN = 4;
 
 export interface Progress {
   /** Resolves once the conductor's event stream completes (at its shutdown), after every queued event has been shown. */
@@ -28,10 +27,6 @@ export interface Progress {
 /** Shows a run as it goes. */
 export function showProgress(options: ProgressOptions): Progress {
   return options.live ? liveProgress(options) : { finished: lineProgress(options), stopRedrawing: () => undefined };
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
 }
 
 function lineProgress({ conductor, jobId, out }: ProgressOptions): Promise<void> {
@@ -79,16 +74,20 @@ function liveProgress({ conductor, jobId, out }: ProgressOptions): Progress {
   const started = Date.now();
   let drawn = 0;
   let stopped = false;
-  const recent: string[] = [];
+  const attemptStartedAt = new Map<string, number>();
+  let failures: RecentFailure[] = [];
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   conductor.events$.subscribe({
     next: (event) => {
       if (!('jobId' in event) || event.jobId !== jobId()) return;
+      if (event.type === 'sheet.dispatched') attemptStartedAt.set(event.sheetId, event.at);
+      // A failure the sheet has since got past is no longer news.
+      if (event.type === 'sheet.completed') failures = failures.filter((f) => f.sheetId !== event.sheetId);
       if (event.type === 'sheet.failed' || event.type === 'sheet.retry' || event.type === 'sheet.fermata') {
         const line = describe(event);
-        if (line !== undefined) recent.push(line);
-        if (recent.length > 4) recent.shift();
+        if (line !== undefined) failures.push({ sheetId: event.sheetId, line });
+        if (failures.length > MAX_FAILURES_SHOWN) failures.shift();
       }
     },
     complete: () => {
@@ -98,20 +97,9 @@ function liveProgress({ conductor, jobId, out }: ProgressOptions): Progress {
   });
   const draw = (): void => {
     if (stopped || jobId() === '') return;
-    const status = conductor.status(jobId());
-    const counts = SHOWN_STATES.filter((s) => status.counts[s] > 0)
-      .map((s) => `${s} ${status.counts[s]}`)
-      .join(' · ');
-    const running = status.sheets.filter((s) => s.state === 'running' || s.state === 'dispatched');
-    const lines = [
-      `${status.name}  ${seconds(Date.now() - started)}  ${counts}`,
-      ...running.slice(0, MAX_RUNNING_SHOWN).map((s) => `  ▸ ${s.id} (attempt ${s.attempts}${s.rateLimited > 0 ? `, rate-limited ${s.rateLimited}` : ''}, ${seconds(s.durationMs ?? 0)})`),
-      ...(running.length > MAX_RUNNING_SHOWN ? [`  … and ${running.length - MAX_RUNNING_SHOWN} more running`] : []),
-      ...recent.map((line) => `  ! ${line}`),
-    ];
-    const width = out.columns ?? 100;
+    const lines = liveFrame({ status: conductor.status(jobId()), elapsedMs: Date.now() - started, attemptStartedAt, failures, columns: out.columns ?? 100 });
     let text = drawn > 0 ? `\x1b[${drawn}F` : '';
-    for (const line of lines) text += `\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}\n`;
+    for (const line of lines) text += `\x1b[2K${line}\n`;
     // Clear lines left over from a taller previous frame.
     for (let i = lines.length; i < drawn; i++) text += '\x1b[2K\n';
     if (drawn > lines.length) text += `\x1b[${drawn - lines.length}F`;
