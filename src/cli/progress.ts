@@ -58,6 +58,8 @@ function describe(event: BatonEvent): string | undefined {
     case 'sheet.fermata':
       return `${event.sheetId} held at a fermata (${event.error})`;
     case 'sheet.failed':
+      // Reason `failed` only repeats the word: `a failed: exited with status 3`, but `a failed (timeout: …)`.
+      if (event.reason === 'failed') return `${event.sheetId} failed${event.error ? `: ${event.error}` : ''}`;
       return `${event.sheetId} failed (${event.reason}${event.error ? `: ${event.error}` : ''})`;
     case 'sheet.skipped':
       return `${event.sheetId} skipped (${event.reason})`;
