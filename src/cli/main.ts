@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { port, positiveInteger } from './arguments.js';
-import { EXIT } from './exit-codes.js';
+import { tolerateClosedOutput } from './closed-output.js';
+import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { resumeCommand, runCommand, type ResumeFlags, type RunFlags } from './commands/run.js';
 import { addDefaultsOption, type DefaultsFlags } from './score-loading.js';
 import { defineValidateCommand } from './commands/validate.js';
@@ -23,6 +25,7 @@ const moreCommands: Array<(cli: Command) => void> = [defineInspectCommand, defin
 /** What `run` and `resume` both take: how the job runs, and how it is watched. */
 function runOptions(command: Command): Command {
   return addDefaultsOption(command)
+    .addHelpText('after', exitCodesHelp())
     .argument('<score>', 'score file (YAML or JSON)')
     .option('--concurrency <n>', 'override the score’s global concurrency', positiveInteger)
     .option('--json', 'print a JSON summary of every sheet at the end')
@@ -32,12 +35,20 @@ function runOptions(command: Command): Command {
     .option('--inspect-ws <port>', 'serve the XState inspection on ws://127.0.0.1:<port> for the Stately inspector (0: any free port)', port);
 }
 
+/** The version in the package.json shipped beside dist/ (and beside src/ in a checkout). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
 function program(): Command {
   const cli = new Command('baton')
     .description('Run scores: DAGs of sheets under caps, retries and budgets.')
+    .version(packageVersion(), '-V, --version', 'print the version of baton')
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) })
-    .showHelpAfterError('(run "baton --help" for usage)');
+    .showHelpAfterError('(run "baton --help" for usage)')
+    .addHelpText('after', exitCodesHelp());
 
   runOptions(cli.command('run'))
     .description('validate a score, then run its job to the end')
@@ -89,4 +100,5 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+tolerateClosedOutput();
 void main(process.argv);

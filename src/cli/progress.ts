@@ -1,6 +1,6 @@
 import type { Conductor } from '../runtime/conductor.js';
 import type { BatonEvent } from '../runtime/events.js';
-import type { SheetState } from '../machines/types.js';
+import { liveFrame, seconds, type RecentFailure } from './live-frame.js';
 
 export interface ProgressOptions {
   conductor: Conductor;
@@ -11,19 +11,22 @@ export interface ProgressOptions {
   live: boolean;
 }
 
-const SHOWN_STATES: SheetState[] = ['pending', 'ready', 'running', 'retry', 'waiting', 'completion', 'fermata', 'completed', 'failed', 'skipped', 'cancelled'];
-const MAX_RUNNING_SHOWN = 8;
+const MAX_FAILURES_SHOWN = 4;
 
-/**
- * Shows a run as it goes. Resolves once the conductor's event stream completes (at its
- * shutdown), after every queued event has been shown.
- */
-export function showProgress(options: ProgressOptions): Promise<void> {
-  return options.live ? liveProgress(options) : lineProgress(options);
+export interface Progress {
+  /** Resolves once the conductor's event stream completes (at its shutdown), after every queued event has been shown. */
+  readonly finished: Promise<void>;
+  /**
+   * The live display draws its last frame now and never again, so that what is written
+   * below it (the resume hint after Ctrl-C, the summary) stays on the screen instead of
+   * being redrawn over. Line output goes on: it never overwrites anything.
+   */
+  stopRedrawing(): void;
 }
 
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)}s`;
+/** Shows a run as it goes. */
+export function showProgress(options: ProgressOptions): Progress {
+  return options.live ? liveProgress(options) : { finished: lineProgress(options), stopRedrawing: () => undefined };
 }
 
 function lineProgress({ conductor, jobId, out }: ProgressOptions): Promise<void> {
@@ -55,6 +58,8 @@ function describe(event: BatonEvent): string | undefined {
     case 'sheet.fermata':
       return `${event.sheetId} held at a fermata (${event.error})`;
     case 'sheet.failed':
+      // Reason `failed` only repeats the word: `a failed: exited with status 3`, but `a failed (timeout: …)`.
+      if (event.reason === 'failed') return `${event.sheetId} failed${event.error ? `: ${event.error}` : ''}`;
       return `${event.sheetId} failed (${event.reason}${event.error ? `: ${event.error}` : ''})`;
     case 'sheet.skipped':
       return `${event.sheetId} skipped (${event.reason})`;
@@ -67,43 +72,36 @@ function describe(event: BatonEvent): string | undefined {
   }
 }
 
-function liveProgress({ conductor, jobId, out }: ProgressOptions): Promise<void> {
+function liveProgress({ conductor, jobId, out }: ProgressOptions): Progress {
   const started = Date.now();
   let drawn = 0;
-  const recent: string[] = [];
+  let stopped = false;
+  const attemptStartedAt = new Map<string, number>();
+  let failures: RecentFailure[] = [];
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   conductor.events$.subscribe({
     next: (event) => {
       if (!('jobId' in event) || event.jobId !== jobId()) return;
+      if (event.type === 'sheet.dispatched') attemptStartedAt.set(event.sheetId, event.at);
+      // A failure the sheet has since got past is no longer news.
+      if (event.type === 'sheet.completed') failures = failures.filter((f) => f.sheetId !== event.sheetId);
       if (event.type === 'sheet.failed' || event.type === 'sheet.retry' || event.type === 'sheet.fermata') {
         const line = describe(event);
-        if (line !== undefined) recent.push(line);
-        if (recent.length > 4) recent.shift();
+        if (line !== undefined) failures.push({ sheetId: event.sheetId, line });
+        if (failures.length > MAX_FAILURES_SHOWN) failures.shift();
       }
     },
     complete: () => {
-      clearInterval(timer);
-      draw();
+      stopRedrawing();
       finish();
     },
   });
   const draw = (): void => {
-    if (jobId() === '') return;
-    const status = conductor.status(jobId());
-    const counts = SHOWN_STATES.filter((s) => status.counts[s] > 0)
-      .map((s) => `${s} ${status.counts[s]}`)
-      .join(' · ');
-    const running = status.sheets.filter((s) => s.state === 'running' || s.state === 'dispatched');
-    const lines = [
-      `${status.name}  ${seconds(Date.now() - started)}  ${counts}`,
-      ...running.slice(0, MAX_RUNNING_SHOWN).map((s) => `  ▸ ${s.id} (attempt ${s.attempts}${s.rateLimited > 0 ? `, rate-limited ${s.rateLimited}` : ''}, ${seconds(s.durationMs ?? 0)})`),
-      ...(running.length > MAX_RUNNING_SHOWN ? [`  … and ${running.length - MAX_RUNNING_SHOWN} more running`] : []),
-      ...recent.map((line) => `  ! ${line}`),
-    ];
-    const width = out.columns ?? 100;
+    if (stopped || jobId() === '') return;
+    const lines = liveFrame({ status: conductor.status(jobId()), elapsedMs: Date.now() - started, attemptStartedAt, failures, columns: out.columns ?? 100 });
     let text = drawn > 0 ? `\x1b[${drawn}F` : '';
-    for (const line of lines) text += `\x1b[2K${line.length > width ? `${line.slice(0, width - 1)}…` : line}\n`;
+    for (const line of lines) text += `\x1b[2K${line}\n`;
     // Clear lines left over from a taller previous frame.
     for (let i = lines.length; i < drawn; i++) text += '\x1b[2K\n';
     if (drawn > lines.length) text += `\x1b[${drawn - lines.length}F`;
@@ -111,5 +109,10 @@ function liveProgress({ conductor, jobId, out }: ProgressOptions): Promise<void>
     drawn = lines.length;
   };
   const timer = setInterval(draw, 200);
-  return finished;
+  const stopRedrawing = (): void => {
+    clearInterval(timer);
+    draw();
+    stopped = true;
+  };
+  return { finished, stopRedrawing };
 }

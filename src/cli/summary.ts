@@ -34,7 +34,7 @@ export function textSummary(result: JobResult): string {
   ];
   for (const s of result.sheets) {
     if (s.state === 'failed' || s.state === 'fermata') {
-      lines.push(`  ${s.id}: ${s.state}${s.reason ? ` (${s.reason})` : ''}${s.lastError ? `: ${s.lastError}` : ''}`);
+      lines.push(`  ${s.id}: ${s.state}${s.reason && s.reason !== s.state ? ` (${s.reason})` : ''}${s.lastError ? `: ${s.lastError}` : ''}`);
     }
   }
   return lines.join('\n');

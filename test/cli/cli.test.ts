@@ -19,7 +19,7 @@ describe('baton validate: bad scores', () => {
   it('accepts a valid score', async () => {
     const r = await baton(['validate', scoreFile(`${header}sheets:\n  - { id: a, args: ["true"] }\n`)]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('cli-test: valid (1 sheets');
+    expect(r.stdout).toBe('cli-test: valid (1 sheet, 1 instrument)\n');
   });
 
   it('reports a YAML syntax error with its line, no stack trace', async () => {

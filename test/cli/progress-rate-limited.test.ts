@@ -24,6 +24,6 @@ describe('the live progress block', () => {
     await waitFor(() => (text.includes('▸ once') ? true : undefined), { pollMs: 20 });
     expect(text).toMatch(/▸ once \(attempt 1, rate-limited 1, /);
     await conductor.shutdown();
-    await shown;
+    await shown.finished;
   });
 });

@@ -41,7 +41,7 @@ describe('baton validate --defaults', () => {
     const r = await baton(['validate', score, '--defaults', defaults]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('plat: valid (3 sheets, 1 instruments)\n');
+    expect(r.stdout).toBe('plat: valid (3 sheets, 1 instrument)\n');
   });
 
   it('reads BATON_DEFAULTS when --defaults is not given, and --defaults wins over it', async () => {

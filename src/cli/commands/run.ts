@@ -97,7 +97,7 @@ async function perform(
   }
   let jobId = '';
   const progress = flags.quiet
-    ? Promise.resolve()
+    ? undefined
     : showProgress({ conductor, jobId: () => jobId, out: process.stderr, live: process.stderr.isTTY === true });
   let store: CheckpointStore;
   try {
@@ -116,6 +116,8 @@ async function perform(
   const onSignal = (): void => {
     if (stopped) return;
     stopped = true;
+    // Below the live display's last frame, where no redraw reaches it.
+    progress?.stopRedrawing();
     process.stderr.write(`\nbaton: stopping; continue later with \`baton resume ${scorePath}\`\n`);
     void conductor.shutdown();
   };
@@ -125,7 +127,7 @@ async function perform(
   const result = await conductor.waitForCompletion(jobId);
   await conductor.shutdown();
   await inspection?.close();
-  await progress;
+  await progress?.finished;
   await metrics.recorded();
   store.close();
   process.off('SIGINT', onSignal);

@@ -8,7 +8,7 @@ import type { Score } from '../../score/types.js';
 import { formatSimulation, loadProfile, ProfileError, simulate } from '../../simulate/index.js';
 import { integer, positiveInteger } from '../arguments.js';
 import { EXIT } from '../exit-codes.js';
-import { reportScoreError } from '../score-errors.js';
+import { problemLine, reportScoreError } from '../score-errors.js';
 import { addDefaultsOption, defaultsFileFor, type DefaultsFlags } from '../score-loading.js';
 
 interface SimulateFlags extends DefaultsFlags {
@@ -52,7 +52,7 @@ async function simulateCommand(scorePath: string, flags: SimulateFlags): Promise
     return EXIT.ok;
   } catch (error) {
     if (!(error instanceof ProfileError)) throw error;
-    for (const problem of error.problems) process.stderr.write(`${flags.profile}: ${problem.path}: ${problem.message}\n`);
+    for (const problem of error.problems) process.stderr.write(`${flags.profile}: ${problemLine(problem)}\n`);
     return EXIT.usage;
   }
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { explainSheet, SheetNotInScoreError, type SheetExplanation } from '../../score/defaults/explain.js';
 import type { Score } from '../../score/types.js';
 import { EXIT } from '../exit-codes.js';
+import { counted } from '../counted.js';
 import { reportScoreError } from '../score-errors.js';
 import { addDefaultsOption, loadScoreForCli, type DefaultsFlags } from '../score-loading.js';
 
@@ -35,7 +36,7 @@ async function validateCommand(scorePath: string, flags: ValidateFlags = {}): Pr
     process.stdout.write(
       flags.json
         ? `${JSON.stringify({ score: score.name, valid: true, sheets: score.sheetCount, instruments }, null, 2)}\n`
-        : `${score.name}: valid (${score.sheetCount} sheets, ${instruments} instruments)\n`,
+        : `${score.name}: valid (${counted(score.sheetCount, 'sheet')}, ${counted(instruments, 'instrument')})\n`,
     );
     return EXIT.ok;
   }
