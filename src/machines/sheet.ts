@@ -50,6 +50,10 @@ function attemptsAfter(context: SheetContext): number {
   return context.mode === 'normal' ? context.attempts + 1 : context.attempts;
 }
 
+function cannotStart(event: SheetEvent): boolean {
+  return event.type === 'FAILED' && event.reason === 'unavailable';
+}
+
 function isFullSuccess(event: Outcome): boolean {
   return event.type === 'SUCCEEDED' && event.passRate >= 1;
 }
@@ -81,6 +85,8 @@ function consumed(context: SheetContext): Partial<SheetContext> {
 /**
  * What an attempt's outcome does, in order: a failure retries while attempts remain, then
  * moves down the fallback chain, then heals once, then escalates to a fermata, else fails.
+ * An attempt whose program could not start (`unavailable`) skips the retries and the
+ * healing attempt: it moves down the chain, or escalates, or fails at once.
  */
 const AFTER_FAILURE = [
   // A program that cannot be started will not start on a retry either.
@@ -121,8 +127,9 @@ export const sheetMachine = setup({
       event.type === 'DEPENDENCY_FAILED' && event.policy === 'skip',
     fullSuccess: ({ event }) => isFullSuccess(event as Outcome),
     partialSuccess: ({ context, event }) => isPartialSuccess(context, event as Outcome),
-    attemptsLeft: ({ context }) => attemptsAfter(context) < context.maxAttempts,
-    healingLeft: ({ context }) => context.heal && !context.healed && context.mode !== 'healing',
+    // A program that cannot be started will not start on a retry or a healing attempt either.
+    attemptsLeft: ({ context, event }) => attemptsAfter(context) < context.maxAttempts && !cannotStart(event),
+    healingLeft: ({ context, event }) => context.heal && !context.healed && context.mode !== 'healing' && !cannotStart(event),
     fallbackLeft: ({ context }) => context.instrumentIndex < context.fallbacks,
     unavailableWithFallback: ({ context, event }) =>
       event.type === 'FAILED' && event.reason === 'unavailable' && context.instrumentIndex < context.fallbacks,

@@ -7,6 +7,7 @@ import { compileAllInstruments, defaultLayers } from './defaults/instruments.js'
 import { unknownInstrument } from './instruments.js';
 import type { ScoreData } from './schema.js';
 import { resolveStage } from './stage.js';
+import { checkSheetLimit } from './sheet-limit.js';
 import { compileStageTemplates } from './stage-templates.js';
 import type { Score } from './types.js';
 
@@ -37,6 +38,7 @@ export function compileScore(data: ScoreData, options: CompileOptions): Score {
     problems.push({ path: 'defaults.instrument', message: unknownInstrument(defaults.instrument, instruments) });
   }
 
+  checkSheetLimit(data.sheets, data.max_sheets, problems);
   const layers = defaultLayers(data.defaults, options.platform);
   const stages = data.sheets.map((sheet, i) => resolveStage(sheet, i, layers, instruments, problems));
 

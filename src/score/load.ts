@@ -3,11 +3,12 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SheetFunction } from '../actors/instruments/instrument.js';
-import { compileScore } from './compile.js';
+import { compileScore, type CompileOptions } from './compile.js';
 import { loadPlatformDefaults, type PlatformDefaults } from './defaults/load.js';
 import { ScoreError, formatPath, throwIfProblems, type ScoreProblem } from './errors.js';
 import { issuesToProblems } from './issues.js';
 import { firstLine, parseJson, parseYaml } from './parse-text.js';
+import { withoutRefusedParts } from './repair.js';
 import { scoreSchema, type ScoreInput } from './schema.js';
 import type { Score } from './types.js';
 
@@ -109,13 +110,40 @@ async function loadInstrumentModules(score: Score): Promise<void> {
 
 function validate(raw: unknown, baseDir: string, sourcePath?: string, platform?: PlatformDefaults): Score {
   if (raw === null || raw === undefined) throw new ScoreError([{ path: '<score>', message: 'the score is empty' }]);
+  const options = { baseDir, ...(sourcePath !== undefined && { sourcePath }), ...(platform !== undefined && { platform }) };
   const result = scoreSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ScoreError(issuesToProblems(result.error.issues));
-  return compileScore(result.data, {
-    baseDir,
-    ...(sourcePath !== undefined && { sourcePath }),
-    ...(platform !== undefined && { platform }),
-  });
+  if (result.success) return compileScore(result.data, options);
+  const problems = issuesToProblems(result.error.issues);
+  throw new ScoreError([...problems, ...checksOfTheRest(raw, result.error.issues, problems, options)]);
+}
+
+/**
+ * What the whole-score checks (dependencies, cycles, instruments, templates) find in a score
+ * that failed the schema, with the refused parts taken out: reported with the schema's
+ * problems, so one pass shows everything. Problems inside a part already reported are left
+ * out, being consequences of it.
+ */
+function checksOfTheRest(
+  raw: unknown,
+  issues: Parameters<typeof withoutRefusedParts>[1],
+  reported: readonly ScoreProblem[],
+  options: CompileOptions,
+): ScoreProblem[] {
+  const rest = withoutRefusedParts(raw, issues);
+  if (rest === undefined) return [];
+  const parsed = scoreSchema.safeParse(rest);
+  if (!parsed.success) return [];
+  try {
+    compileScore(parsed.data, options);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ScoreError)) throw error;
+    return error.problems.filter((problem) => !reported.some((r) => within(problem.path, r.path)));
+  }
+}
+
+function within(path: string, part: string): boolean {
+  return path === part || path.startsWith(`${part}.`) || path.startsWith(`${part}[`);
 }
 
 function readProblem(file: string, e: unknown): string {

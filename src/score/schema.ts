@@ -295,6 +295,9 @@ export const scoreSchema = z
       .optional()
       .describe('Job cost budget in USD: once spent, nothing new is dispatched and the job pauses. @default none'),
     pacing: duration.optional().describe('Minimum gap between two dispatches of this job. @default 0s'),
+    max_sheets: cap
+      .optional()
+      .describe('Most sheets the score may expand to (fan-outs counted member by member); a larger score is refused when it is validated. @default 500000'),
     sequential: z
       .boolean()
       .optional()

@@ -102,6 +102,13 @@ export class MemoryStore implements CheckpointStore {
       ofSheet.set(attempt.number, attempt);
     }
     for (const event of events) this.data.events.push(event);
+    const removed = new Set(batch.removedSheets ?? []);
+    if (removed.size === 0) return;
+    for (const id of removed) {
+      this.data.sheets.delete(id);
+      this.data.attempts.delete(id);
+    }
+    this.data.events.splice(0, this.data.events.length, ...this.data.events.filter((event) => !removed.has(event.sheetId)));
   }
 
   loadJob(): JobRow | undefined {

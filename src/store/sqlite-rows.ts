@@ -254,6 +254,8 @@ export interface WriteStatements {
   setLock: Statement<[LockRecord]>;
   releaseLock: Statement<[{ pid: number; host: string }]>;
   breakLock: Statement;
+  /** Run in order with a sheet id: everything the checkpoint holds of that sheet. */
+  removeSheet: Array<Statement<[string]>>;
 }
 
 /** Prepared once per connection and reused for every call. */
@@ -286,5 +288,10 @@ export function writeStatements(db: Database.Database): WriteStatements {
       'DELETE FROM lock WHERE id = 1 AND pid = @pid AND host = @host',
     ),
     breakLock: db.prepare('DELETE FROM lock'),
+    removeSheet: [
+      db.prepare<[string]>('DELETE FROM sheet_events WHERE sheet_id = ?'),
+      db.prepare<[string]>('DELETE FROM attempts WHERE sheet_id = ?'),
+      db.prepare<[string]>('DELETE FROM sheets WHERE id = ?'),
+    ],
   };
 }

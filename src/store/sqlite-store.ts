@@ -264,6 +264,7 @@ export class SqliteStore implements CheckpointStore {
       for (const sheet of batch.sheets) write.sheet.run(toSheetRecord(sheet));
       for (const attempt of batch.attempts) write.attempt.run(toAttemptRecord(attempt));
       for (const event of batch.events ?? []) append?.run(toSheetEventRecord(event));
+      for (const id of batch.removedSheets ?? []) for (const remove of write.removeSheet) remove.run(id);
     });
   }
 
@@ -317,7 +318,7 @@ export class SqliteStore implements CheckpointStore {
   /** One transaction for the whole batch: one WAL append, no fsync (see `open`). */
   commit(batch: CheckpointBatch): void {
     this.writable('write a checkpoint');
-    if (batch.job === undefined && batch.sheets.length === 0 && batch.attempts.length === 0 && !batch.events?.length) return;
+    if (batch.job === undefined && batch.sheets.length === 0 && batch.attempts.length === 0 && !batch.events?.length && !batch.removedSheets?.length) return;
     this.guard(() => this.commitTx.immediate(batch), 'write');
   }
 

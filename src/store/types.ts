@@ -110,6 +110,8 @@ export interface CheckpointBatch {
   attempts: AttemptRow[];
   /** Appended in order. */
   events?: SheetEventRow[];
+  /** Ids of sheets the job no longer has (a forced resume of a smaller score): their rows, attempts and events go. */
+  removedSheets?: string[];
 }
 
 export interface LockOwner {

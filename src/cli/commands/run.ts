@@ -52,7 +52,7 @@ async function loadOrReport(scorePath: string, flags: RunFlags): Promise<Score |
 export async function runCommand(scorePath: string, flags: RunFlags): Promise<number> {
   const score = await loadOrReport(scorePath, flags);
   if (typeof score === 'number') return score;
-  return perform(scorePath, flags, (conductor) => {
+  return perform(scorePath, score.budgetUsd, flags, (conductor) => {
     const store = freshCheckpoint(score, scorePath, new Date());
     try {
       return { store, jobId: conductor.register(score, { store }) };
@@ -66,7 +66,7 @@ export async function runCommand(scorePath: string, flags: RunFlags): Promise<nu
 export async function resumeCommand(scorePath: string, flags: ResumeFlags): Promise<number> {
   const score = await loadOrReport(scorePath, flags);
   if (typeof score === 'number') return score;
-  return perform(scorePath, flags, (conductor) => {
+  return perform(scorePath, score.budgetUsd, flags, (conductor) => {
     const store = SqliteStore.open(checkpointFile(score), { create: false });
     try {
       const jobId = conductor.restore(score, { store, force: flags.force === true });
@@ -83,6 +83,7 @@ export async function resumeCommand(scorePath: string, flags: ResumeFlags): Prom
 /** Runs a job to its end (or to a stop) with progress, a summary and the exit status. */
 async function perform(
   scorePath: string,
+  budgetUsd: number | undefined,
   flags: RunFlags,
   start: (conductor: Conductor) => { store: CheckpointStore; jobId: string },
 ): Promise<number> {
@@ -134,7 +135,7 @@ async function perform(
   process.off('SIGTERM', onSignal);
 
   if (flags.json) process.stdout.write(`${JSON.stringify(jsonSummary(result), null, 2)}\n`);
-  else if (!flags.quiet) process.stdout.write(`${textSummary(result)}\n`);
+  else if (!flags.quiet) process.stdout.write(`${textSummary(result, { scorePath, ...(budgetUsd !== undefined && { budgetUsd }) })}\n`);
   await metrics.close(stopped ? 0 : (flags.metricsLinger ?? 0));
   return stopped ? EXIT.interrupted : exitCodeFor(result.outcome);
 }

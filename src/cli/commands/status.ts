@@ -3,9 +3,10 @@ import { SHEET_STATES, type SheetState } from '../../machines/types.js';
 import { CheckpointError } from '../../store/errors.js';
 import { BUILT_IN_GATES } from '../../runtime/gates/built-in.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
-import type { LockInfo, SheetRow } from '../../store/types.js';
+import type { JobRow, LockInfo, SheetRow } from '../../store/types.js';
 import { checkpointFile } from '../checkpoint-file.js';
 import { EXIT } from '../exit-codes.js';
+import { batonCommand, decideCommandFor } from '../next-command.js';
 import { reportScoreError } from '../score-errors.js';
 import { loadScoreForCli, type DefaultsFlags } from '../score-loading.js';
 
@@ -52,6 +53,8 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
       cost += sheet.costUsd;
     }
     const running = holder !== undefined && alive !== false ? { pid: holder.pid, host: holder.host, since: holder.acquiredAt } : null;
+    // `baton decide` resolves fermatas in the checkpoint; the held outcome is over once none is left.
+    const outcome = job.outcome === 'held' && counts.fermata === 0 ? null : job.outcome;
     const now = Date.now();
     // What each gate (rate limits, breakers) had in force when the checkpoint was written.
     const gates = BUILT_IN_GATES.map((kind) => ({ name: kind.name, ...kind.status(job.policies?.[kind.name], now) }));
@@ -60,7 +63,7 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
         job: job.name,
         jobId: job.jobId,
         state: job.state,
-        outcome: job.outcome,
+        outcome,
         pauseReasons: job.pauseReasons,
         running,
         updatedAt: job.updatedAt,
@@ -75,8 +78,9 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
     const where = running
       ? `running in process ${running.pid} on ${running.host} since ${new Date(running.since).toISOString()}`
       : `not running (last checkpoint ${new Date(job.updatedAt).toISOString()})`;
+    const decided = job.outcome === 'held' && outcome === null;
     const lines = [
-      `${job.name}: ${job.outcome ?? job.state}, ${where}`,
+      `${job.name}: ${decided ? 'every fermata decided' : (outcome ?? job.state)}, ${where}`,
       SHEET_STATES.filter((s) => counts[s] > 0).map((s) => `${s} ${counts[s]}`).join(' · ') + (cost > 0 ? ` · cost $${cost.toFixed(4)}` : ''),
       ...gates.flatMap((gate) => gate.lines),
       ...sheets.map(
@@ -87,6 +91,7 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
           (s.lastError && s.state !== 'completed' ? `  ${s.lastError}` : ''),
       ),
     ];
+    if (!running) lines.push(...nextSteps(scorePath, job, sheets, decided));
     process.stdout.write(`${lines.join('\n')}\n`);
     return EXIT.ok;
   } finally {
@@ -104,4 +109,17 @@ function sheetJson(s: SheetRow): Record<string, unknown> {
     ...(s.lastError !== null ? { lastError: s.lastError } : {}),
     ...(s.reason !== null ? { reason: s.reason } : {}),
   };
+}
+
+/** For a job that stopped short of its end, the command that goes on. */
+function nextSteps(scorePath: string, job: JobRow, sheets: readonly SheetRow[], decided: boolean): string[] {
+  const resume = batonCommand('resume', scorePath);
+  if (decided) return [`next: ${resume}`];
+  if (job.outcome === 'held') {
+    const decide = sheets.filter((s) => s.state === 'fermata').map((s) => `next: ${decideCommandFor(scorePath, s.id)}`);
+    return [...decide, `then: ${resume}`];
+  }
+  if (job.outcome === 'paused' && job.pauseReasons.includes('budget')) return [`next: raise budget_usd in the score and run ${resume}`];
+  if (job.outcome === 'paused' || job.outcome === 'interrupted') return [`next: ${resume}`];
+  return [];
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { explainSheet, SheetNotInScoreError, type SheetExplanation } from '../../score/defaults/explain.js';
+import { programWarnings } from '../../score/program-check.js';
 import type { Score } from '../../score/types.js';
 import { EXIT } from '../exit-codes.js';
 import { counted } from '../counted.js';
@@ -32,10 +33,12 @@ async function validateCommand(scorePath: string, flags: ValidateFlags = {}): Pr
     return reportScoreError(error, process.stderr);
   }
   if (flags.explain === undefined) {
+    const warnings = programWarnings(score);
+    for (const warning of warnings) process.stderr.write(`warning: ${warning.path}: ${warning.message}\n`);
     const instruments = Object.keys(score.instruments).length;
     process.stdout.write(
       flags.json
-        ? `${JSON.stringify({ score: score.name, valid: true, sheets: score.sheetCount, instruments }, null, 2)}\n`
+        ? `${JSON.stringify({ score: score.name, valid: true, sheets: score.sheetCount, instruments, warnings }, null, 2)}\n`
         : `${score.name}: valid (${counted(score.sheetCount, 'sheet')}, ${counted(instruments, 'instrument')})\n`,
     );
     return EXIT.ok;

@@ -50,13 +50,16 @@ export function jobFromCheckpoint(
   if (stored.state === 'cancelled') job.cancel();
   // A pause survives a restart (the caller may lift it); a failed checkpoint does not.
   for (const reason of stored.pauseReasons) if (reason !== 'checkpoint') job.pause(reason);
-  for (const row of interrupted) checkpoint.attemptInterrupted(row, now);
+  // An attempt of a sheet the score dropped (a forced resume) is not recorded: the sheet leaves the checkpoint.
+  for (const row of interrupted) if (job.byId.has(row.sheetId)) checkpoint.attemptInterrupted(row, now);
   const rows = store.loadSheets();
   for (const row of rows) {
     const record = job.byId.get(row.id);
     if (record !== undefined) record.storedState = row.state;
   }
-  const { revive, release } = restoreJob(job, rows);
+  const { revive, release, removed } = restoreJob(job, rows);
+  // Only a forced resume gets here with sheets the score dropped: they leave the checkpoint too.
+  if (removed.length > 0) store.commit({ sheets: [], attempts: [], removedSheets: removed });
   // A budget raised in the score since the pause lets the job go on.
   if (job.pauseReasons.has('budget') && (job.budgetUsd === undefined || job.spentUsd < job.budgetUsd)) job.unpause('budget');
   checkpoint.allChanged(job.sheets);

@@ -18,14 +18,20 @@ export interface Revival {
  * whose musician died with the last process (`dispatched`, `running`) return to `ready`
  * with their attempt counts; `retry` and `waiting` keep their deadlines; fermatas stay
  * open; every active sheet starts again from its primary instrument. Sheets the checkpoint
- * does not know (added to the score since) stay pending. Returns the sheets to revive and
- * the stages whose dependencies are all met.
+ * does not know (added to the score since) stay pending. Returns the sheets to revive, the
+ * stages whose dependencies are all met, and the ids of checkpointed sheets the score no
+ * longer has (a forced resume after a fan-out shrank or a sheet was removed), which are
+ * not part of the job any more.
  */
-export function restoreJob(job: Job, rows: readonly SheetRow[]): { revive: Revival[]; release: StageRuntime[] } {
+export function restoreJob(job: Job, rows: readonly SheetRow[]): { revive: Revival[]; release: StageRuntime[]; removed: string[] } {
   const revive: Revival[] = [];
+  const removed: string[] = [];
   for (const row of rows) {
     const record = job.byId.get(row.id);
-    if (record === undefined) continue;
+    if (record === undefined) {
+      removed.push(row.id);
+      continue;
+    }
     record.restore(row);
     job.spentUsd += row.costUsd;
     if (TERMINAL_STATES.has(row.state)) {
@@ -37,5 +43,5 @@ export function restoreJob(job: Job, rows: readonly SheetRow[]): { revive: Reviv
       revive.push({ record, state, context: { ...row.context, instrumentIndex: 0 } });
     }
   }
-  return { revive, release: recountStages(job) };
+  return { revive, release: recountStages(job), removed };
 }
