@@ -21,7 +21,7 @@ describe('baton validate: programs that cannot be started now', () => {
     expect(r.stderr.trim()).toBe(
       'warning: instruments.tool.command[0]: program "no-such-program-baton-test" not found on PATH; an earlier sheet may still create it',
     );
-    expect(r.stdout).toContain('programs: valid (1 sheets');
+    expect(r.stdout).toContain('programs: valid (1 sheet, 1 instrument)');
   });
 
   it('resolves a relative program against the workspace, as an attempt does', async () => {
