@@ -16,7 +16,7 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 const requireFromRoot = createRequire(join(ROOT, 'package.json'));
 
-export interface PackedFile {
+interface PackedFile {
   path: string;
   mode: number;
 }
@@ -35,7 +35,7 @@ export interface PackedProject {
  * test` sets for its own package (`npm_config_local_prefix` would send an install back into
  * the repository).
  */
-export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra };
 }
