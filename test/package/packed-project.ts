@@ -31,12 +31,13 @@ export interface PackedProject {
 }
 
 /**
- * The environment for the npm and node children: without the `npm_*` variables that `npm
- * test` sets for its own package (`npm_config_local_prefix` would send an install back into
- * the repository).
+ * The environment for the npm and node children: without what `npm test` sets about the
+ * repository's own package (`npm_config_local_prefix` would send an install back into the
+ * repository), with the rest of npm's configuration (registry, cache, certificates) kept.
  */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const own = /^npm_(package_|lifecycle_|command$|config_local_prefix$)/i;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !own.test(key)));
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...extra };
 }
 
