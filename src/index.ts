@@ -8,6 +8,7 @@ export { Conductor } from './runtime/conductor.js';
 export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './runtime/conductor-options.js';
 export type { JobStatus, SheetStatus } from './runtime/status.js';
 export type { BatonEvent, BatonEventType, StateCounts } from './runtime/events.js';
+export { ATTEMPT_OUTCOMES, BATON_EVENT_TYPES, type AttemptEndedOutcome } from './runtime/event-catalogue.js';
 export { VirtualClock, realClock, longTimers, MAX_TIMER_MS, type Clock } from './runtime/clock.js';
 export {
   BudgetSpentError,

@@ -1,16 +1,10 @@
-// The library under test, from the build (run `npm run build` first). Uses the public entry
-// dist/index.js; until that exists, falls back to the modules it will re-export.
-import { existsSync } from 'node:fs';
-
-const entry = new URL('../../dist/index.js', import.meta.url);
-const lib = existsSync(entry)
-  ? await import(entry.href)
-  : {
-      ...(await import(new URL('../../dist/runtime/conductor.js', import.meta.url).href)),
-      ...(await import(new URL('../../dist/score/load.js', import.meta.url).href)),
-    };
+// The library under test, imported by its package name as an embedder imports it: the name
+// resolves to the build through package.json's `exports` (run `npm run build` first).
+const lib = await import('baton-runtime').catch((error) => {
+  throw new Error(`cannot import baton-runtime (${error.message}): run \`npm run build\``, { cause: error });
+});
 
 export const { Conductor, defineScore, sheetMachine } = lib;
 if (typeof Conductor !== 'function' || typeof defineScore !== 'function') {
-  throw new Error('dist/ does not export Conductor and defineScore: run `npm run build`');
+  throw new Error('baton-runtime does not export Conductor and defineScore: run `npm run build`');
 }

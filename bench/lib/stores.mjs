@@ -1,11 +1,9 @@
-// The checkpoint stores, from the build (run `npm run build` first). Kept apart from
-// lib/baton.mjs so that scenarios without a store do not load better-sqlite3.
-import { existsSync } from 'node:fs';
+// The checkpoint stores, by the package's name like lib/baton.mjs (run `npm run build` first).
+const lib = await import('baton-runtime').catch((error) => {
+  throw new Error(`cannot import baton-runtime (${error.message}): run \`npm run build\``, { cause: error });
+});
 
-const entry = new URL('../../dist/store/index.js', import.meta.url);
-if (!existsSync(entry)) throw new Error('dist/store/index.js is missing: run `npm run build`');
-
-export const { SqliteStore, MemoryStore } = await import(entry.href);
+export const { SqliteStore, MemoryStore } = lib;
 if (typeof SqliteStore?.open !== 'function' || typeof MemoryStore !== 'function') {
-  throw new Error('dist/store does not export SqliteStore and MemoryStore: run `npm run build`');
+  throw new Error('baton-runtime does not export SqliteStore and MemoryStore: run `npm run build`');
 }

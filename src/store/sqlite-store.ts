@@ -126,14 +126,13 @@ function inspect(db: Database.Database): FileFacts {
  * its turn.
  */
 export class SqliteStore implements CheckpointStore {
-  /**
-   * Opens (or creates) a checkpoint file. Refuses, with a `CheckpointError` naming the
-   * file, anything it should not touch: a missing file when `create` is false, a file that
-   * is not SQLite or is damaged, another program's database, a newer schema.
-   */
+  /** The same as `new SqliteStore(path, options)`. */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
-    const readonly = options.readonly ?? false;
-    const create = (options.create ?? true) && !readonly;
+    return new SqliteStore(path, options);
+  }
+
+  /** Creates the file if asked to and it is missing, then opens a connection to it. */
+  private static connect(path: string, readonly: boolean, create: boolean, busyTimeoutMs: number): Database.Database {
     if (!existsSync(path)) {
       if (!create) throw new CheckpointNotFoundError(path);
       try {
@@ -152,13 +151,8 @@ export class SqliteStore implements CheckpointStore {
       }
     }
 
-    let db: Database.Database;
     try {
-      db = new Database(path, {
-        readonly,
-        fileMustExist: true,
-        timeout: options.busyTimeoutMs ?? 5000,
-      });
+      return new Database(path, { readonly, fileMustExist: true, timeout: busyTimeoutMs });
     } catch (error) {
       if (isCorruption(error)) throw new CheckpointCorruptError(path, error.message, { cause: error });
       throw new CheckpointError(
@@ -166,14 +160,6 @@ export class SqliteStore implements CheckpointStore {
         `cannot open ${path} (${errorMessage(error)}); check that it is a file you can read${readonly ? '' : ' and write'}`,
         { cause: error },
       );
-    }
-
-    try {
-      SqliteStore.prepare(db, path, readonly);
-      return new SqliteStore(db, path, readonly, options.now ?? Date.now);
-    } catch (error) {
-      db.close();
-      throw translate(error, path, 'open');
     }
   }
 
@@ -238,7 +224,11 @@ export class SqliteStore implements CheckpointStore {
     }
   }
 
+  /** The file's path. */
   readonly location: string;
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
   private readonly read: ReturnType<typeof readStatements>;
   private readonly write: ReturnType<typeof writeStatements> | undefined;
   private readonly events: ReturnType<typeof sheetEventStatements>;
@@ -246,26 +236,41 @@ export class SqliteStore implements CheckpointStore {
   /** The owner this store took the lock for; `releaseLock` removes only that. */
   private owner: LockOwner | undefined = undefined;
 
-  private constructor(
-    private readonly db: Database.Database,
-    path: string,
-    readonly readonly: boolean,
-    private readonly now: () => number,
-  ) {
-    this.location = path;
-    this.read = readStatements(db);
-    this.write = readonly ? undefined : writeStatements(db);
-    this.events = sheetEventStatements(db, !readonly);
-    const write = this.write;
-    const append = this.events.append;
-    this.commitTx = db.transaction((batch: CheckpointBatch) => {
-      if (write === undefined) return;
-      if (batch.job !== undefined) write.job.run(toJobRecord(batch.job));
-      for (const sheet of batch.sheets) write.sheet.run(toSheetRecord(sheet));
-      for (const attempt of batch.attempts) write.attempt.run(toAttemptRecord(attempt));
-      for (const event of batch.events ?? []) append?.run(toSheetEventRecord(event));
-      for (const id of batch.removedSheets ?? []) for (const remove of write.removeSheet) remove.run(id);
-    });
+  /**
+   * Opens (or creates) the checkpoint file at `path`. Refuses, with a `CheckpointError`
+   * naming the file, anything it should not touch: a missing file when `create` is false, a
+   * file that is not SQLite or is damaged, another program's database, a newer schema.
+   */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    // Called from JavaScript, a missing path would otherwise surface as a puzzling fs error.
+    if (typeof path !== 'string' || path === '') {
+      throw new TypeError(`SqliteStore: the checkpoint file's path must be a non-empty string, got ${path === '' ? 'an empty string' : typeof path}`);
+    }
+    const readonly = options.readonly ?? false;
+    const db = SqliteStore.connect(path, readonly, (options.create ?? true) && !readonly, options.busyTimeoutMs ?? 5000);
+    try {
+      SqliteStore.prepare(db, path, readonly);
+      this.db = db;
+      this.location = path;
+      this.readonly = readonly;
+      this.now = options.now ?? Date.now;
+      this.read = readStatements(db);
+      this.write = readonly ? undefined : writeStatements(db);
+      this.events = sheetEventStatements(db, !readonly);
+      const write = this.write;
+      const append = this.events.append;
+      this.commitTx = db.transaction((batch: CheckpointBatch) => {
+        if (write === undefined) return;
+        if (batch.job !== undefined) write.job.run(toJobRecord(batch.job));
+        for (const sheet of batch.sheets) write.sheet.run(toSheetRecord(sheet));
+        for (const attempt of batch.attempts) write.attempt.run(toAttemptRecord(attempt));
+        for (const event of batch.events ?? []) append?.run(toSheetEventRecord(event));
+        for (const id of batch.removedSheets ?? []) for (const remove of write.removeSheet) remove.run(id);
+      });
+    } catch (error) {
+      db.close();
+      throw translate(error, path, 'open');
+    }
   }
 
   /** The schema version of the open file. */
