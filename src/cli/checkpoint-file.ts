@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
 import { CheckpointLockedError } from '../store/errors.js';
 import { isProcessAlive } from '../store/lock.js';
 import { SqliteStore, checkpointPath } from '../store/sqlite-store.js';
 import type { LockInfo } from '../store/types.js';
 import { hostname } from 'node:os';
 import type { Score } from '../score/types.js';
+import { archiveRun, archiveStrayOutputs } from './run-archive.js';
 
 /** `<workspace>/baton.db`: the job's checkpoint. */
 export function checkpointFile(score: Score): string {
@@ -22,13 +22,21 @@ export class UnfinishedRunError extends Error {
   }
 }
 
+/** A fresh checkpoint for `baton run`, and where the run before it was moved, if anywhere. */
+export interface FreshCheckpoint {
+  store: SqliteStore;
+  /** The folder under `<workspace>/runs/` that now holds the previous run (see `run-archive.ts`). */
+  archived: string | undefined;
+}
+
 /**
- * A fresh checkpoint for `baton run`. A finished run's checkpoint is kept beside it as
- * `baton-<time>.db`; an unfinished one is never replaced silently.
+ * A fresh checkpoint for `baton run`. A finished run is moved, checkpoint and outputs, to
+ * `<workspace>/runs/<started>/` first; an unfinished one is never replaced silently.
  */
-export function freshCheckpoint(score: Score, scorePath: string, now: Date): SqliteStore {
+export function freshCheckpoint(score: Score, scorePath: string, now: Date): FreshCheckpoint {
   const path = checkpointFile(score);
   mkdirSync(score.workspace, { recursive: true });
+  let archived: string | undefined;
   if (existsSync(path)) {
     const previous = SqliteStore.open(path, { create: false });
     const job = previous.loadJob();
@@ -38,18 +46,17 @@ export function freshCheckpoint(score: Score, scorePath: string, now: Date): Sql
       throw new CheckpointLockedError(path, holder, { jobName: job?.name, otherHost: holder.host !== hostname() });
     }
     const sheets = job === undefined ? [] : previous.loadSheets();
+    // Closing the last connection checkpoints the WAL into the file and removes -wal and -shm.
     previous.close();
     const finished = job === undefined || job.outcome === 'completed' || job.outcome === 'failed' || job.outcome === 'cancelled';
     if (!finished) {
       const completed = sheets.filter((s) => s.state === 'completed').length;
       throw new UnfinishedRunError(path, job.name, completed, sheets.length, scorePath);
     }
-    if (job !== undefined) {
-      const archived = join(score.workspace, `baton-${now.toISOString().replace(/[:.]/g, '-')}.db`);
-      renameSync(path, archived);
-    }
+    if (job !== undefined) archived = archiveRun(score.workspace, path, job.createdAt);
   }
-  return SqliteStore.open(path);
+  archived ??= archiveStrayOutputs(score.workspace, now.getTime());
+  return { store: SqliteStore.open(path), archived };
 }
 
 /** A lock held by a running process (or by one on another host, which we cannot check). */

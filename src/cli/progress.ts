@@ -46,7 +46,8 @@ function lineProgress({ conductor, jobId, out }: ProgressOptions): Promise<void>
 function describe(event: BatonEvent): string | undefined {
   switch (event.type) {
     case 'sheet.dispatched':
-      return `${event.sheetId} started (attempt ${event.attempt}${event.mode === 'normal' ? '' : `, ${event.mode}`}, ${event.instrument}${event.model ? `/${event.model}` : ''})`;
+      // The run names the output files; said when rate-limited or interrupted runs (or another mode) made it differ.
+      return `${event.sheetId} started (attempt ${event.attempt}${event.run === event.attempt ? '' : `, run ${event.run}`}${event.mode === 'normal' ? '' : `, ${event.mode}`}, ${event.instrument}${event.model ? `/${event.model}` : ''})`;
     case 'sheet.completed':
       return `${event.sheetId} completed`;
     case 'sheet.retry':

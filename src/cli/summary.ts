@@ -15,6 +15,7 @@ export function jsonSummary(result: JobResult): unknown {
       state: s.state,
       attempts: s.attempts,
       rateLimited: s.rateLimited,
+      interrupted: s.interrupted,
       durationMs: s.durationMs ?? 0,
       instrument: s.instrument,
       ...(s.model !== undefined ? { model: s.model } : {}),

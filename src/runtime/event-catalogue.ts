@@ -45,5 +45,6 @@ export const ATTEMPT_OUTCOMES = {
   partial: 'it succeeded and some of its validations passed',
   failure: 'it failed, or none of its validations passed: it used an attempt',
   rate_limited: 'it hit a rate limit: it used no attempt',
-  cancelled: 'it was not judged: its sheet or job was cancelled, or the conductor stopped',
+  cancelled: 'it was not judged: its sheet or job was cancelled',
+  interrupted: 'the conductor stopped (`shutdown()`, Ctrl-C) while it ran: it used no attempt, and a resume runs it again',
 } as const satisfies Record<AttemptEndedOutcome, string>;

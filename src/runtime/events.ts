@@ -23,7 +23,10 @@ export type BatonEvent =
   | { type: 'circuit.closed'; instrument: string; at: number }
   | (SheetEventBase & {
       type: 'sheet.dispatched';
+      /** Within its mode, as `{{sheet.attempt}}`: rate-limited and interrupted runs used none. */
       attempt: number;
+      /** Every run of the sheet, this one included, as `{{sheet.run}}`: the `<n>` of its output files. */
+      run: number;
       mode: SheetMode;
       instrument: string;
       model?: string;
@@ -53,13 +56,17 @@ export type BatonEvent =
   | (SheetEventBase & { type: 'sheet.failed'; reason: FailureReason; error: string })
   | (SheetEventBase & { type: 'sheet.skipped'; reason: FailureReason })
   | (SheetEventBase & { type: 'sheet.cancelled' })
-  /** An attempt ended and was judged; `outcome` is what it counts as (rate-limited attempts included). */
+  /**
+   * An attempt ended; `outcome` is what it counts as (rate-limited attempts included).
+   * `cancelled`: its sheet was cancelled; `interrupted`: the conductor stopped (`shutdown()`)
+   * while it ran, and a resume runs its sheet again. Neither was judged.
+   */
   | (SheetEventBase & {
       type: 'attempt.ended';
       attempt: number;
       instrument: string;
       model?: string;
-      outcome: 'success' | 'partial' | 'failure' | 'rate_limited' | 'cancelled';
+      outcome: 'success' | 'partial' | 'failure' | 'rate_limited' | 'cancelled' | 'interrupted';
       reason?: FailureReason;
       costUsd: number;
       /** From the dispatch decision to the end of the attempt, conductor clock. */

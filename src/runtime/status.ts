@@ -5,10 +5,12 @@ import type { Job } from './model/job.js';
 export interface SheetStatus {
   id: string;
   state: SheetState;
-  /** Runs that used the sheet's budget of attempts (the running one included), whatever their outcome. */
+  /** Runs that used the sheet's budget of attempts (the running one included): every run but the rate-limited and interrupted ones. */
   attempts: number;
   /** Runs that ended rate-limited: they used no attempt. */
   rateLimited: number;
+  /** Runs cut short by a stop or a crash of the conductor: they used no attempt either. */
+  interrupted: number;
   instrument: string;
   model?: string;
   lastError?: string;
@@ -46,6 +48,7 @@ export function jobStatus(job: Job, now: number): JobStatus {
       state: record.state,
       attempts: record.attemptsRun,
       rateLimited: record.rateLimited,
+      interrupted: record.interrupted,
       instrument: name,
       costUsd: record.costUsd,
     };

@@ -89,7 +89,9 @@ export class MemoryStore implements CheckpointStore {
   /** All or nothing, like a transaction: every row is copied before any is stored. */
   commit(batch: CheckpointBatch): void {
     const job = batch.job === undefined ? undefined : structuredClone(batch.job);
-    const sheets = batch.sheets.map((sheet) => structuredClone({ ...sheet, output: normaliseOutput(sheet.output) }));
+    const sheets = batch.sheets.map((sheet) =>
+      structuredClone({ ...sheet, output: normaliseOutput(sheet.output) }),
+    );
     const attempts = batch.attempts.map((attempt) =>
       structuredClone({ ...attempt, pid: attempt.pid ?? null, pidStart: attempt.pidStart ?? null }),
     );

@@ -146,6 +146,22 @@ const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 7,
+    description: 'attempts cut short by a stop or a crash: status interrupted, counted per sheet apart from its attempts',
+    up(db) {
+      // Older files recorded such an attempt, on the resume, as a crashed failure with this
+      // exact error: they become interrupted, and are counted from there.
+      db.exec(`
+        UPDATE attempts SET status = 'interrupted', reason = NULL
+          WHERE status = 'failure' AND reason = 'crashed'
+            AND error = 'interrupted: the conductor stopped before the attempt ended';
+        ALTER TABLE sheets ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;
+        UPDATE sheets SET interrupted =
+          (SELECT count(*) FROM attempts WHERE attempts.sheet_id = sheets.id AND attempts.status = 'interrupted');
+      `);
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]!.version;

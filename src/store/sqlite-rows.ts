@@ -26,6 +26,7 @@ export interface SheetRecord {
   state: string;
   dispatches: number;
   rate_limited: number;
+  interrupted: number;
   attempts: number;
   instrument_index: number;
   last_error: string | null;
@@ -99,6 +100,7 @@ export const toSheetRecord = (s: SheetRow): SheetRecord => ({
   state: s.state,
   dispatches: s.dispatches,
   rate_limited: s.rateLimited,
+  interrupted: s.interrupted,
   attempts: s.attempts,
   instrument_index: s.instrumentIndex,
   last_error: s.lastError,
@@ -119,6 +121,7 @@ export const fromSheetRecord = (r: SheetRecord): SheetRow => ({
   state: r.state as SheetRow['state'],
   dispatches: r.dispatches,
   rateLimited: r.rate_limited,
+  interrupted: r.interrupted,
   attempts: r.attempts,
   instrumentIndex: r.instrument_index,
   lastError: r.last_error,
@@ -193,6 +196,7 @@ const SHEET_COLUMNS = [
   'state',
   'dispatches',
   'rate_limited',
+  'interrupted',
   'attempts',
   'instrument_index',
   'last_error',

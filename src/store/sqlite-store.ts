@@ -365,9 +365,21 @@ export class SqliteStore implements CheckpointStore {
     );
   }
 
-  /** Closes the connection (idempotent). Releases nothing: call `releaseLock` first. */
+  /**
+   * Closes the connection (idempotent). Releases nothing: call `releaseLock` first. A
+   * writer first copies the WAL into the file, so a closed checkpoint is the one file
+   * `baton.db`, whole (SQLite deletes `-wal` and `-shm` as the last connection closes).
+   */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    if (!this.readonly) {
+      try {
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // A reader holding the log open: SQLite copies it on the last close instead.
+      }
+    }
+    this.db.close();
   }
 
   private readLock(): LockInfo | undefined {

@@ -41,6 +41,11 @@ export interface SheetRow {
   dispatches: number;
   /** Runs that ended rate-limited (counted in `dispatches`, not in the sheet's attempts). */
   rateLimited: number;
+  /**
+   * Runs cut short by a stop or a crash of the conductor (counted in `dispatches`, not in
+   * the sheet's attempts: the sheet did not fail).
+   */
+  interrupted: number;
   /** Normal attempts consumed on the current instrument. */
   attempts: number;
   instrumentIndex: number;
@@ -58,7 +63,11 @@ export interface SheetRow {
   updatedAt: number;
 }
 
-export type AttemptStatus = 'running' | 'success' | 'failure' | 'rate_limited';
+/**
+ * How an attempt ended. `interrupted`: the conductor stopped (Ctrl-C, SIGTERM, `shutdown()`)
+ * or died while it ran; it ended without a result and used none of the sheet's attempts.
+ */
+export type AttemptStatus = 'running' | 'success' | 'failure' | 'rate_limited' | 'interrupted';
 
 export interface AttemptRow {
   sheetId: string;
@@ -68,6 +77,10 @@ export interface AttemptRow {
   instrument: string;
   model: string | null;
   startedAt: number;
+  /**
+   * When it ended. An `interrupted` one ends when its conductor stopped, or, after a crash,
+   * at the dead conductor's last checkpoint write: the last moment it is known to have run.
+   */
   endedAt: number | null;
   status: AttemptStatus;
   exitCode: number | null;

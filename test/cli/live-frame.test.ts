@@ -4,7 +4,7 @@ import { SHEET_STATES, type SheetState } from '../../src/machines/types.js';
 import type { JobStatus, SheetStatus } from '../../src/runtime/status.js';
 
 function sheet(id: string, state: SheetState, more: Partial<SheetStatus> = {}): SheetStatus {
-  return { id, state, attempts: 1, rateLimited: 0, instrument: 'sh', costUsd: 0, ...more };
+  return { id, state, attempts: 1, rateLimited: 0, interrupted: 0, instrument: 'sh', costUsd: 0, ...more };
 }
 
 function jobOf(sheets: SheetStatus[]): JobStatus {

@@ -65,6 +65,8 @@ interface StatusSheet {
   id: string;
   state: string;
   attempts: number;
+  /** Runs cut short by a stop or a crash of baton: not among `attempts`. */
+  interrupted: number;
   costUsd: number;
   lastError?: string;
   reason?: string;

@@ -52,8 +52,9 @@ function fromRow(draft: ScoreDraft, stage: StageDraft, row: SheetRow): Partial<S
   return {
     id: row.id,
     state: row.state,
-    attempts: row.dispatches - row.rateLimited,
+    attempts: row.dispatches - row.rateLimited - row.interrupted,
     rateLimited: row.rateLimited,
+    interrupted: row.interrupted,
     instrument: instrumentAt(draft, stage, row.instrumentIndex),
     lastError: row.lastError ?? undefined,
     reason: row.reason ?? undefined,
@@ -64,8 +65,8 @@ function fromRow(draft: ScoreDraft, stage: StageDraft, row: SheetRow): Partial<S
 }
 
 function fromStatus(sheet: SheetStatus): Partial<SheetStatus> {
-  const { id, state, attempts, rateLimited, instrument, lastError, reason, costUsd, startedAt, endedAt } = sheet;
-  return { id, state, attempts, rateLimited, instrument, lastError, reason, costUsd, startedAt, endedAt };
+  const { id, state, attempts, rateLimited, interrupted, instrument, lastError, reason, costUsd, startedAt, endedAt } = sheet;
+  return { id, state, attempts, rateLimited, interrupted, instrument, lastError, reason, costUsd, startedAt, endedAt };
 }
 
 /**
@@ -75,8 +76,10 @@ function fromStatus(sheet: SheetStatus): Partial<SheetStatus> {
 function restoredFrom(draft: ScoreDraft, stage: StageDraft, row: SheetRow): Partial<SheetStatus> {
   const expected = fromRow(draft, stage, row);
   if (TERMINAL_STATES.has(row.state) || row.state === 'pending') return expected;
-  const state: SheetState = row.state === 'dispatched' || row.state === 'running' ? 'ready' : row.state;
-  return { ...expected, state, instrument: stage.instrument! };
+  if (row.state !== 'dispatched' && row.state !== 'running') return { ...expected, instrument: stage.instrument! };
+  // Its run died with the conductor: interrupted, not one of its attempts.
+  const cut = { attempts: expected.attempts! - 1, interrupted: row.interrupted + 1 };
+  return { ...expected, ...cut, state: 'ready' as SheetState, instrument: stage.instrument! };
 }
 
 const rateLimited = (s: number): AttemptOutcome => ({ status: 'failure', error: 'slow down', rateLimitedS: s });
@@ -179,7 +182,7 @@ describe('the checkpoint replays the live job', () => {
         const row = before.get(sheet.id)!;
         if (TERMINAL_STATES.has(row.state)) {
           expect(sheet.state).toBe(row.state);
-          expect(sheet.attempts).toBe(row.dispatches - row.rateLimited);
+          expect(sheet.attempts).toBe(row.dispatches - row.rateLimited - row.interrupted);
           expect(sheet.rateLimited).toBe(row.rateLimited);
         }
       }

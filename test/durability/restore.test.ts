@@ -106,10 +106,11 @@ describe('restore: what each sheet comes back as', () => {
 
     expect(result.outcome).toBe('completed');
     expect(fn.starts.map((r) => r.sheetId)).toEqual(['b', 'c']);
-    expect(result.sheets.map((r) => [r.id, r.state, r.attempts])).toEqual([
-      ['a', 'completed', 1],
-      ['b', 'completed', 2],
-      ['c', 'completed', 1],
+    // b's run cut by the crash is counted apart: it used none of b's attempts.
+    expect(result.sheets.map((r) => [r.id, r.state, r.attempts, r.interrupted])).toEqual([
+      ['a', 'completed', 1, 0],
+      ['b', 'completed', 1, 1],
+      ['c', 'completed', 1, 0],
     ]);
     await next.conductor.shutdown();
   });
@@ -122,8 +123,8 @@ describe('restore: what each sheet comes back as', () => {
     expect(crashed.fn.starts.map((r) => r.at)).toEqual([0, 1010]);
     expect(rowOf(crashed.store, 'a')).toMatchObject({ state: 'running', attempts: 1, dispatches: 2 });
 
-    expect((await restoredView(s, crashed.store, 1500)).sheets[0]).toMatchObject({ id: 'a', state: 'ready', attempts: 2 });
-    expect(rowOf(crashed.store, 'a')).toMatchObject({ state: 'ready', attempts: 1, dispatches: 2 });
+    expect((await restoredView(s, crashed.store, 1500)).sheets[0]).toMatchObject({ id: 'a', state: 'ready', attempts: 1, interrupted: 1 });
+    expect(rowOf(crashed.store, 'a')).toMatchObject({ state: 'ready', attempts: 1, dispatches: 2, interrupted: 1 });
 
     // One normal attempt was used of two: exactly one more runs, still numbered 2.
     const next = world(1500);
@@ -132,13 +133,14 @@ describe('restore: what each sheet comes back as', () => {
     const result = await runToEnd(next.conductor, next.clock, jobId);
     expect(fn.starts.map((r) => [r.sheetId, r.attempt])).toEqual([['a', 2]]);
     expect(result.outcome).toBe('failed');
-    expect(result.sheets[0]).toMatchObject({ state: 'failed', attempts: 3, lastError: 'still broken' });
+    expect(result.sheets[0]).toMatchObject({ state: 'failed', attempts: 2, interrupted: 1, lastError: 'still broken' });
     await next.conductor.shutdown();
   });
 
-  it('records the attempts that were running at the crash as ended, without counting them', async () => {
-    const s = score({ stages: [{ id: 'a', retries: 0 }] });
-    const crashed = await crashedRun(s, always(ok, 10_000), 500);
+  it('records the attempts that were running at the crash as interrupted, ended at the last checkpoint write, without counting them', async () => {
+    const s = score({ concurrency: 2, stages: [{ id: 'a', retries: 0 }, { id: 'b' }] });
+    // b completes at 300, the last write before the crash at 500; a runs on past it.
+    const crashed = await crashedRun(s, (r) => ({ durationMs: r.sheetId === 'a' ? 10_000 : 300, outcome: ok }), 500);
     expect(crashed.store.loadAttempts('a')).toMatchObject([{ number: 1, status: 'running', endedAt: null }]);
 
     const next = world(800);
@@ -146,13 +148,15 @@ describe('restore: what each sheet comes back as', () => {
     const jobId = next.conductor.restore(s, { instruments: { fn }, store: crashed.store.connect() });
     const result = await runToEnd(next.conductor, next.clock, jobId);
     // retries 0: had the interrupted attempt counted, the sheet would have no attempt left.
-    expect(result.sheets[0]).toMatchObject({ state: 'completed', attempts: 2 });
+    expect(result.sheets[0]).toMatchObject({ state: 'completed', attempts: 1, interrupted: 1 });
     const attempts = crashed.store.loadAttempts('a');
-    expect(attempts.map((r) => [r.number, r.status, r.endedAt])).toEqual([
-      [1, 'failure', 800],
-      [2, 'success', 810],
+    // Not at the resume (800): nothing shows the dead conductor alive after its write at 300.
+    expect(attempts.map((r) => [r.number, r.status, r.endedAt, r.reason])).toEqual([
+      [1, 'interrupted', 300, null],
+      [2, 'success', 810, null],
     ]);
-    expect(attempts[0]!.error).toMatch(/interrupted/);
+    expect(attempts[0]!.error).toMatch(/^interrupted: baton ended without recording/);
+    expect(rowOf(crashed.store, 'a')).toMatchObject({ dispatches: 2, interrupted: 1 });
     await next.conductor.shutdown();
   });
 
@@ -167,7 +171,7 @@ describe('restore: what each sheet comes back as', () => {
     const jobId = next.conductor.restore(s, { instruments: { fn }, store: crashed.store.connect() });
     await runToEnd(next.conductor, next.clock, jobId);
     const second = crashed.store.loadAttempts('a')[1]!;
-    expect(second.status).toBe('failure');
+    expect(second.status).toBe('interrupted');
     expect(second.error).toMatch(/interrupted/);
     await next.conductor.shutdown();
   });
@@ -318,6 +322,12 @@ describe('restore: what each sheet comes back as', () => {
     expect(store.lockHolder()).toBeUndefined();
     expect(store.loadJob()?.outcome).toBe('interrupted');
     expect(states(store.loadSheets())).toEqual({ 'w.1': 'completed', 'w.2': 'completed', 'w.3': 'running', 'w.4': 'running' });
+    // The stop ended them at 150, without a result: neither failed nor left running.
+    expect(store.loadAttempts().filter((r) => r.sheetId === 'w.3' || r.sheetId === 'w.4').map((r) => [r.sheetId, r.status, r.endedAt])).toEqual([
+      ['w.3', 'interrupted', 150],
+      ['w.4', 'interrupted', 150],
+    ]);
+    expect(store.loadAttempts('w.3')[0]!.error).toMatch(/^interrupted: baton stopped/);
 
     // Same clock, same store handle: a restart inside one process.
     const again = new Conductor({ clock });
@@ -326,6 +336,11 @@ describe('restore: what each sheet comes back as', () => {
     const result = await runToEnd(again, clock, jobId);
     expect(result.outcome).toBe('completed');
     expect(fn.starts.map((r) => r.sheetId).sort()).toEqual(['w.3', 'w.4']);
+    expect(fn.starts.map((r) => [r.sheetId, r.attempt]).sort()).toEqual([
+      ['w.3', 1],
+      ['w.4', 1],
+    ]);
+    expect(result.sheets.find((r) => r.id === 'w.3')).toMatchObject({ attempts: 1, interrupted: 1 });
     expect(store.loadJob()?.outcome).toBe('completed');
     await again.shutdown();
   });

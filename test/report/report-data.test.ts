@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reportData, type ReportContents, type SheetEventRow, type SheetState } from '../../src/index.js';
+import { renderReport, reportData, type ReportContents, type SheetEventRow, type SheetState } from '../../src/index.js';
 import { attemptRow, jobRow, sheetRow } from '../store/helpers.js';
 import { buildScore } from '../support/build-score.js';
 
@@ -55,10 +55,10 @@ describe('reportData', () => {
     expect(model.summary.sheets).toBe(3);
     expect(model.summary.states).toMatchObject({ completed: 1, fermata: 1, pending: 1, failed: 0 });
     // The rate-limited run is not an attempt: `total` counts the other three.
-    expect(model.summary.attempts).toEqual({ total: 3, success: 1, failure: 2, rate_limited: 1, running: 0 });
+    expect(model.summary.attempts).toEqual({ total: 3, success: 1, failure: 2, rate_limited: 1, interrupted: 0, running: 0 });
     expect(model.summary.costUsd).toBe(0.25);
     expect(model.summary.instruments).toEqual([
-      { instrument: 'sh', model: null, attempts: 3, succeeded: 1, failed: 2, rateLimited: 1, running: 0, busyMs: 350, costUsd: 0.25 },
+      { instrument: 'sh', model: null, attempts: 3, succeeded: 1, failed: 2, rateLimited: 1, interrupted: 0, running: 0, busyMs: 350, costUsd: 0.25 },
     ]);
     expect(model.problems).toEqual([{ id: 'b', state: 'fermata', reason: 'failed', error: 'exit 3' }]);
   });
@@ -99,6 +99,33 @@ describe('reportData', () => {
     expect(c.attempts[0]).toMatchObject({ open: true, start: T0 + 800, end: T0 + 5000, status: 'running' });
     expect(model.timeline.rows[1]!.segments.at(-1)).toMatchObject({ kind: 'fermata', end: T0 + 5000, open: true });
     expect(model.job.live).toBe(true);
+  });
+
+  it('counts interrupted runs apart from attempts and draws them as interrupted, ending where they were recorded to end', () => {
+    const held = heldJob();
+    const cut = attemptRow('c', 1, { instrument: 'sh', startedAt: T0 + 600, endedAt: T0 + 700, status: 'interrupted', error: 'interrupted: baton stopped' });
+    const again = attemptRow('c', 2, { instrument: 'sh', startedAt: T0 + 60_000, endedAt: T0 + 60_100, status: 'success' });
+    const model = reportData({ ...held, attempts: [...held.attempts, cut, again] }, score, { now: T0 + 70_000 });
+    expect(model.summary.attempts).toEqual({ total: 4, success: 2, failure: 2, rate_limited: 1, interrupted: 1, running: 0 });
+    expect(model.summary.instruments[0]).toMatchObject({ attempts: 4, failed: 2, interrupted: 1, running: 0 });
+    const c = model.timeline.rows[2]!;
+    // The minute between the stop and the resume is no part of the interrupted run.
+    expect(c.attempts.map((x) => [x.number, x.status, x.start - T0, x.end - T0, x.open])).toEqual([
+      [1, 'interrupted', 600, 700, false],
+      [2, 'success', 60_000, 60_100, false],
+    ]);
+    expect(renderReport(model)).toContain('class="a-interrupted"');
+  });
+
+  it('shows a run still marked running in a checkpoint no conductor holds as interrupted at its last write', () => {
+    const held = heldJob();
+    const left = attemptRow('c', 1, { instrument: 'sh', startedAt: T0 + 800, endedAt: null, status: 'running' });
+    const model = reportData({ ...held, attempts: [...held.attempts, left] }, score, { now: T0 + 5000 });
+    const c = model.timeline.rows[2]!;
+    // The job row's last write (T0 + 900) is the last moment the dead conductor is known to have run.
+    expect(c.attempts[0]).toMatchObject({ status: 'interrupted', start: T0 + 800, end: T0 + 900, open: false });
+    expect(c.attempts[0]!.error).toMatch(/interrupted: baton is not running/);
+    expect(model.summary.attempts).toMatchObject({ interrupted: 1, running: 0, total: 3 });
   });
 
   it('caps the timeline rows but not the summary', () => {

@@ -186,8 +186,8 @@ describe('sheet events in SQLite', () => {
     expect(() => SqliteStore.open(path, { readonly: true })).toThrow(CheckpointNeedsMigrationError);
 
     const store = SqliteStore.open(path, { create: false });
-    expect(LATEST_SCHEMA_VERSION).toBe(6);
-    expect(store.schemaVersion).toBe(6);
+    expect(LATEST_SCHEMA_VERSION).toBe(7);
+    expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(store.loadJob()).toMatchObject({ jobId: 'job-4', name: 'old' });
     expect(store.loadAll({ events: true }).events).toEqual([]);
     store.commit({ sheets: [sheetRow('a', { state: 'waiting' })], attempts: [], events: [{ sheetId: 'a', at: 30, state: 'waiting', until: 90, detail: null }] });

@@ -59,6 +59,7 @@ export function sheetRow(id: string, over: Partial<SheetRow> = {}): SheetRow {
     state: 'pending',
     dispatches: 0,
     rateLimited: 0,
+    interrupted: 0,
     attempts: 0,
     instrumentIndex: 0,
     lastError: null,

@@ -6,6 +6,7 @@ import { SqliteStore } from '../../store/sqlite-store.js';
 import type { CheckpointStore } from '../../store/types.js';
 import { checkpointFile, freshCheckpoint, UnfinishedRunError } from '../checkpoint-file.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
+import { KEPT_RUNS } from '../run-archive.js';
 import { openInspectWs } from '../inspect-ws.js';
 import { serveMetricsIfAsked } from '../metrics-server.js';
 import { showProgress } from '../progress.js';
@@ -53,7 +54,10 @@ export async function runCommand(scorePath: string, flags: RunFlags): Promise<nu
   const score = await loadOrReport(scorePath, flags);
   if (typeof score === 'number') return score;
   return perform(scorePath, score.budgetUsd, flags, (conductor) => {
-    const store = freshCheckpoint(score, scorePath, new Date());
+    const { store, archived } = freshCheckpoint(score, scorePath, new Date());
+    if (archived !== undefined && !flags.quiet) {
+      process.stderr.write(`baton: the previous run is kept in ${archived} (the last ${KEPT_RUNS} runs are kept)\n`);
+    }
     try {
       return { store, jobId: conductor.register(score, { store }) };
     } catch (error) {

@@ -85,8 +85,9 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
       ...gates.flatMap((gate) => gate.lines),
       ...sheets.map(
         (s) =>
-          `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} attempts ${String(s.dispatches - s.rateLimited).padStart(2)}` +
+          `  ${s.id.padEnd(24)} ${s.state.padEnd(10)} attempts ${String(attemptsOf(s)).padStart(2)}` +
           (s.rateLimited > 0 ? `  rate-limited ${s.rateLimited}` : '') +
+          (s.interrupted > 0 ? `  interrupted ${s.interrupted}` : '') +
           (s.costUsd > 0 ? `  $${s.costUsd.toFixed(4)}` : '') +
           (s.lastError && s.state !== 'completed' ? `  ${s.lastError}` : ''),
       ),
@@ -99,12 +100,16 @@ export async function statusCommand(scorePath: string, flags: { json?: boolean }
   }
 }
 
+/** Runs that used the sheet's attempts: neither rate-limited nor cut short by a stop or crash. */
+const attemptsOf = (s: SheetRow): number => s.dispatches - s.rateLimited - s.interrupted;
+
 function sheetJson(s: SheetRow): Record<string, unknown> {
   return {
     id: s.id,
     state: s.state,
-    attempts: s.dispatches - s.rateLimited,
+    attempts: attemptsOf(s),
     rateLimited: s.rateLimited,
+    interrupted: s.interrupted,
     costUsd: s.costUsd,
     ...(s.lastError !== null ? { lastError: s.lastError } : {}),
     ...(s.reason !== null ? { reason: s.reason } : {}),

@@ -78,7 +78,7 @@ export class PrometheusRecorder implements MetricsRecorder {
     });
     this.attempts = new Counter({
       name: 'baton_attempts_total',
-      help: 'Attempts ended, by what they counted as (success, partial, failure, rate_limited, cancelled).',
+      help: 'Attempts ended, by what they counted as (success, partial, failure, rate_limited, cancelled, interrupted).',
       labelNames: ['job', 'instrument', 'model', 'outcome', 'reason'],
       registers,
     });

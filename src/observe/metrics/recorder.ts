@@ -1,7 +1,7 @@
 import type { FailureReason, SheetState } from '../../machines/types.js';
 
 /** What an ended attempt counts as; the `outcome` of an `attempt.ended` event. */
-export type AttemptOutcomeLabel = 'success' | 'partial' | 'failure' | 'rate_limited' | 'cancelled';
+export type AttemptOutcomeLabel = 'success' | 'partial' | 'failure' | 'rate_limited' | 'cancelled' | 'interrupted';
 
 /** One ended attempt, as metrics see it: labels only, never a sheet id. */
 export interface EndedAttempt {

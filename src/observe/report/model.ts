@@ -38,6 +38,8 @@ export interface InstrumentStats {
   succeeded: number;
   failed: number;
   rateLimited: number;
+  /** Runs cut short by a stop or a crash of the conductor (not attempts either). */
+  interrupted: number;
   running: number;
   /** Sum of attempt durations (running ones up to the end of the span). */
   busyMs: number;
@@ -48,7 +50,7 @@ export interface ReportSummary {
   sheets: number;
   /** Every state, zero included, from the sheet rows (as `baton status` counts them). */
   states: Record<SheetState, number>;
-  /** Runs by status; `total` counts the attempts (every run but the rate-limited ones). */
+  /** Runs by status; `total` counts the attempts (every run but the rate-limited and interrupted ones). */
   attempts: Record<AttemptStatus, number> & { total: number };
   costUsd: number;
   durationMs: number;
@@ -62,7 +64,7 @@ export interface AttemptBar {
   number: number;
   start: number;
   end: number;
-  /** Still running at the end of the span (or cut short when its conductor died). */
+  /** Still running at the end of a live report's span. */
   open: boolean;
   status: AttemptStatus;
   mode: SheetMode;

@@ -59,9 +59,9 @@ function header(model: ReportModel): string {
   );
 }
 
-/** Mean busy time of one run, rate-limited runs included (they kept the instrument busy too). */
+/** Mean busy time of one run, rate-limited and interrupted runs included (they kept the instrument busy too). */
 function meanRun(i: InstrumentStats): string {
-  const runs = i.attempts + i.rateLimited;
+  const runs = i.attempts + i.rateLimited + i.interrupted;
   return runs > 0 ? duration(i.busyMs / runs) : '—';
 }
 
@@ -77,6 +77,7 @@ function summaryTables(model: ReportModel): string {
     ['sheets', String(summary.sheets)],
     ['attempts', `${a.total} (${a.success} succeeded, ${a.failure} failed, ${a.running} running)`],
     ['rate-limited runs', String(a.rate_limited)],
+    ['interrupted runs', String(a.interrupted)],
     ['cost', `${usd(summary.costUsd)}${budget}`],
     ['duration', duration(summary.durationMs)],
     ['time waiting for rate limits', duration(summary.waitingMs)],
@@ -85,7 +86,7 @@ function summaryTables(model: ReportModel): string {
   const instruments = summary.instruments.map(
     (i) =>
       `<tr><td>${esc(i.instrument)}</td><td>${esc(i.model ?? '—')}</td><td class="n">${i.attempts}</td><td class="n">${i.succeeded}</td>` +
-      `<td class="n">${i.failed}</td><td class="n">${i.rateLimited}</td><td class="n">${i.running}</td>` +
+      `<td class="n">${i.failed}</td><td class="n">${i.rateLimited}</td><td class="n">${i.interrupted}</td><td class="n">${i.running}</td>` +
       `<td class="n">${duration(i.busyMs)}</td><td class="n">${meanRun(i)}</td>` +
       `<td class="n">${usd(i.costUsd)}</td></tr>`,
   );
@@ -93,14 +94,14 @@ function summaryTables(model: ReportModel): string {
 <table id="overview"><tbody>${overview.join('')}</tbody></table>
 <table id="states"><thead><tr><th>state</th><th>sheets</th></tr></thead><tbody>${states.join('')}</tbody></table>
 </div>
-<table id="instruments"><thead><tr><th>instrument</th><th>model</th><th>attempts</th><th>succeeded</th><th>failed</th><th>rate-limited</th><th>running</th><th>busy</th><th>mean</th><th>cost</th></tr></thead>
-<tbody>${instruments.length > 0 ? instruments.join('') : '<tr><td colspan="10">no attempts yet</td></tr>'}</tbody></table>`;
+<table id="instruments"><thead><tr><th>instrument</th><th>model</th><th>attempts</th><th>succeeded</th><th>failed</th><th>rate-limited</th><th>interrupted</th><th>running</th><th>busy</th><th>mean</th><th>cost</th></tr></thead>
+<tbody>${instruments.length > 0 ? instruments.join('') : '<tr><td colspan="11">no attempts yet</td></tr>'}</tbody></table>`;
 }
 
 function timelineIntro(model: ReportModel): string {
   const { rows, total } = model.timeline;
   const legend = [
-    ...(['success', 'failure', 'rate_limited', 'running'] as const).map(
+    ...(['success', 'failure', 'rate_limited', 'interrupted', 'running'] as const).map(
       (s) => `<span><i class="sw key-a-${s}"></i>attempt: ${s.replace('_', '-')}</span>`,
     ),
     '<span><i class="sw sw-queued"></i>ready, waiting for a slot</span>',

@@ -51,7 +51,10 @@ export function reportData(contents: ReportContents, score: Score, options: Repo
   const recorded = lastRecorded(contents);
   const end = Math.max(start, live ? Math.max(options.now, recorded) : recorded);
 
-  const attemptsOf = groupBy(attempts, (a) => a.sheetId);
+  // No conductor holds the job: what the checkpoint still calls running was cut short
+  // when its conductor died, at the latest at its last write.
+  const runs = live ? attempts : attempts.map((a) => (a.status === 'running' ? cutShort(a, recorded) : a));
+  const attemptsOf = groupBy(runs, (a) => a.sheetId);
   const eventsOf = groupBy(events, (e) => e.sheetId);
   const segmentsOf = (id: string) => segments(eventsOf.get(id) ?? [], end);
 
@@ -102,11 +105,21 @@ export function reportData(contents: ReportContents, score: Score, options: Repo
       generatedAt: options.now,
     },
     span: { start, end },
-    summary: summary(sheets, attempts, end, start, waitingMs, fermataMs),
+    summary: summary(sheets, runs, end, start, waitingMs, fermataMs),
     timeline: { rows, total: sheets.length },
     graph,
     problems,
     problemCount,
+  };
+}
+
+/** An attempt its dead conductor left `running`, as the next resume will record it. */
+function cutShort(a: AttemptRow, lastWrite: number): AttemptRow {
+  return {
+    ...a,
+    status: 'interrupted',
+    endedAt: Math.max(a.startedAt, lastWrite),
+    error: `interrupted: baton is not running and recorded no end for it (its last checkpoint write was at ${new Date(lastWrite).toISOString()})`,
   };
 }
 
@@ -155,22 +168,42 @@ function summary(
     states[sheet.state]++;
     costUsd += sheet.costUsd;
   }
-  const counts: Record<AttemptStatus, number> & { total: number } = { total: 0, running: 0, success: 0, failure: 0, rate_limited: 0 };
+  const counts: Record<AttemptStatus, number> & { total: number } = {
+    total: 0,
+    running: 0,
+    success: 0,
+    failure: 0,
+    rate_limited: 0,
+    interrupted: 0,
+  };
   const byInstrument = new Map<string, InstrumentStats>();
   for (const a of attempts) {
-    // A rate-limited run used none of the sheet's attempts: counted apart, as `baton status` does.
-    if (a.status !== 'rate_limited') counts.total++;
+    // Rate-limited and interrupted runs used none of the sheet's attempts: counted apart, as `baton status` does.
+    const attempt = a.status !== 'rate_limited' && a.status !== 'interrupted';
+    if (attempt) counts.total++;
     counts[a.status]++;
     const key = `${a.instrument}\n${a.model ?? ''}`;
     let stats = byInstrument.get(key);
     if (stats === undefined) {
-      stats = { instrument: a.instrument, model: a.model, attempts: 0, succeeded: 0, failed: 0, rateLimited: 0, running: 0, busyMs: 0, costUsd: 0 };
+      stats = {
+        instrument: a.instrument,
+        model: a.model,
+        attempts: 0,
+        succeeded: 0,
+        failed: 0,
+        rateLimited: 0,
+        interrupted: 0,
+        running: 0,
+        busyMs: 0,
+        costUsd: 0,
+      };
       byInstrument.set(key, stats);
     }
-    if (a.status !== 'rate_limited') stats.attempts++;
+    if (attempt) stats.attempts++;
     if (a.status === 'success') stats.succeeded++;
     else if (a.status === 'failure') stats.failed++;
     else if (a.status === 'rate_limited') stats.rateLimited++;
+    else if (a.status === 'interrupted') stats.interrupted++;
     else stats.running++;
     stats.busyMs += Math.max(0, (a.endedAt ?? end) - a.startedAt);
     stats.costUsd += a.costUsd ?? 0;

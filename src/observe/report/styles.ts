@@ -22,6 +22,7 @@ const ATTEMPT_COLOURS: Record<AttemptStatus, string> = {
   failure: '#d64545',
   rate_limited: '#e8912d',
   running: '#3b7dd8',
+  interrupted: '#8c959f',
 };
 
 const stateRules = SHEET_STATES.map((s) => `.st-${s}{fill:${STATE_COLOURS[s]}}.chip-${s}{background:${STATE_COLOURS[s]}}`).join('');

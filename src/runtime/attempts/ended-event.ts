@@ -25,8 +25,11 @@ export function judgement(event: SheetEvent): Judgement {
   }
 }
 
-/** An attempt the conductor did not judge: its sheet was cancelled, or the conductor stopped. */
+/** An attempt the conductor did not judge because its sheet was cancelled. */
 export const UNJUDGED: Judgement = { outcome: 'cancelled' };
+
+/** An attempt the conductor did not judge because it stopped: the sheet runs again on a resume. */
+export const INTERRUPTED: Judgement = { outcome: 'interrupted' };
 
 export function attemptEndedEvent(
   job: Job,

@@ -99,6 +99,7 @@ export class AttemptsInFlight {
         jobId: job.jobId,
         sheetId: record.id,
         attempt: request.attempt,
+        run: request.run,
         mode: request.mode,
         instrument: name,
         ...(model !== undefined ? { model } : {}),

@@ -8,11 +8,13 @@ import type { Job } from '../model/job.js';
 import type { LiveAttempt } from '../model/live-attempt.js';
 import type { SheetRecord } from '../model/sheet-record.js';
 import type { SheetDriver } from '../sheets/sheet-driver.js';
-import { attemptEndedEvent, judgement, UNJUDGED } from './ended-event.js';
+import { attemptEndedEvent, INTERRUPTED, judgement, UNJUDGED } from './ended-event.js';
 import type { AttemptsInFlight } from './in-flight.js';
 import { judgeAttempt } from './judge.js';
 import type { MusicianReport } from './launch.js';
 import { attemptNumber } from './request.js';
+
+const STOPPED = 'interrupted: baton stopped (Ctrl-C, SIGTERM or shutdown) before the attempt ended';
 
 /** What the reports need from the conductor that owns them. */
 export interface AttemptReportsHost {
@@ -67,7 +69,12 @@ export class AttemptReports {
       this.settle(job, record, attempt, outcome);
     } else {
       const at = clock.now();
-      if (bus.observed) bus.emit(attemptEndedEvent(job, record, attempt, UNJUDGED, 0, at));
+      const stopping = current && this.host.shuttingDown();
+      // The conductor stopped it: its sheet resumes from the checkpoint, which says so.
+      if (stopping && attempt.row !== undefined) {
+        job.checkpoint?.attemptInterrupted(attempt.row, record, at, STOPPED, outcome);
+      }
+      if (bus.observed) bus.emit(attemptEndedEvent(job, record, attempt, stopping ? INTERRUPTED : UNJUDGED, 0, at));
       // Its sheet was cancelled or the conductor is stopping: it says nothing of the instrument.
       gates.ended(attempt, { health: 'none', spec: undefined, at });
     }

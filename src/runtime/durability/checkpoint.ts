@@ -61,6 +61,7 @@ function sheetRow(record: SheetRecord, now: number): SheetRow {
     state: record.state,
     dispatches: record.dispatches,
     rateLimited: record.rateLimited,
+    interrupted: record.interrupted,
     attempts: record.attempts,
     instrumentIndex: record.instrumentIndex,
     lastError: record.lastError,

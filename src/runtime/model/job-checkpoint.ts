@@ -87,13 +87,26 @@ export class JobCheckpoint {
     this.attempts.add(row);
   }
 
-  /** An attempt that was running when its conductor died: it ended without a result. */
-  attemptInterrupted(row: AttemptRow, now: number): void {
-    row.endedAt = now;
-    row.status = 'failure';
-    row.error = 'interrupted: the conductor stopped before the attempt ended';
-    row.reason = 'crashed';
+  /**
+   * An attempt its conductor did not see to the end: stopped with it (`outcome` says how the
+   * process ended), or left running when it died (found on the resume). It ended at `endedAt`
+   * without a result, and counts on its sheet (when the score still has it) apart from the attempts.
+   */
+  attemptInterrupted(row: AttemptRow, record: SheetRecord | undefined, endedAt: number, error: string, outcome?: AttemptOutcome): void {
+    row.endedAt = Math.max(row.startedAt, endedAt);
+    row.status = 'interrupted';
+    row.error = error;
+    row.reason = null;
+    if (outcome !== undefined) {
+      row.exitCode = outcome.exitCode ?? null;
+      row.signal = outcome.signal ?? null;
+      row.stdoutFile = outcome.stdoutFile ?? null;
+      row.stderrFile = outcome.stderrFile ?? null;
+    }
     this.attempts.add(row);
+    if (record === undefined) return;
+    record.interrupted++;
+    this.sheets.add(record);
   }
 
   /** What was written is no longer pending. */

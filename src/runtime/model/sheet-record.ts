@@ -26,6 +26,8 @@ export class SheetRecord {
   dispatches = 0;
   /** Dispatches that ended rate-limited: they used none of the sheet's attempts. */
   rateLimited = 0;
+  /** Dispatches cut short by a stop or a crash of the conductor: they used none of its attempts either. */
+  interrupted = 0;
   instrumentIndex = 0;
   lastError: string | null = null;
   reason: FailureReason | null = null;
@@ -94,15 +96,16 @@ export class SheetRecord {
     if (failed) this.lastError = 'a dependency did not complete';
   }
 
-  /** Runs that used the sheet's attempts: every dispatch but the rate-limited ones (the running one included). */
+  /** Runs that used the sheet's attempts: every dispatch but the rate-limited and interrupted ones (the running one included). */
   get attemptsRun(): number {
-    return this.dispatches - this.rateLimited;
+    return this.dispatches - this.rateLimited - this.interrupted;
   }
 
   /** Takes what a checkpoint row knows (its state is set through the job, which counts states). */
   restore(row: SheetRow): void {
     this.dispatches = row.dispatches;
     this.rateLimited = row.rateLimited;
+    this.interrupted = row.interrupted;
     this.attempts = row.attempts;
     this.lastError = row.lastError;
     this.reason = row.reason;
