@@ -67,7 +67,8 @@ export interface SheetRow {
  * How an attempt ended. `interrupted`: the conductor stopped (Ctrl-C, SIGTERM, `shutdown()`)
  * or died while it ran; it ended without a result and used none of the sheet's attempts.
  */
-export type AttemptStatus = 'running' | 'success' | 'failure' | 'rate_limited' | 'interrupted';
+/** `cancelled`: its sheet or job was cancelled while it ran, so it was never judged. */
+export type AttemptStatus = 'running' | 'success' | 'failure' | 'rate_limited' | 'interrupted' | 'cancelled';
 
 export interface AttemptRow {
   sheetId: string;

@@ -40,6 +40,8 @@ export interface InstrumentStats {
   rateLimited: number;
   /** Runs cut short by a stop or a crash of the conductor (not attempts either). */
   interrupted: number;
+  /** Runs killed when their sheet or job was cancelled. */
+  cancelled: number;
   running: number;
   /** Sum of attempt durations (running ones up to the end of the span). */
   busyMs: number;

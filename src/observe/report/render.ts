@@ -75,7 +75,7 @@ function summaryTables(model: ReportModel): string {
   const budget = job.budgetUsd !== null ? ` of ${usd(job.budgetUsd)} budget` : '';
   const overview = [
     ['sheets', String(summary.sheets)],
-    ['attempts', `${a.total} (${a.success} succeeded, ${a.failure} failed, ${a.running} running)`],
+    ['attempts', `${a.total} (${a.success} succeeded, ${a.failure} failed, ${a.cancelled > 0 ? `${a.cancelled} cancelled, ` : ''}${a.running} running)`],
     ['rate-limited runs', String(a.rate_limited)],
     ['interrupted runs', String(a.interrupted)],
     ['cost', `${usd(summary.costUsd)}${budget}`],
@@ -101,7 +101,7 @@ function summaryTables(model: ReportModel): string {
 function timelineIntro(model: ReportModel): string {
   const { rows, total } = model.timeline;
   const legend = [
-    ...(['success', 'failure', 'rate_limited', 'interrupted', 'running'] as const).map(
+    ...(['success', 'failure', 'rate_limited', 'interrupted', 'cancelled', 'running'] as const).map(
       (s) => `<span><i class="sw key-a-${s}"></i>attempt: ${s.replace('_', '-')}</span>`,
     ),
     '<span><i class="sw sw-queued"></i>ready, waiting for a slot</span>',

@@ -175,6 +175,7 @@ function summary(
     failure: 0,
     rate_limited: 0,
     interrupted: 0,
+    cancelled: 0,
   };
   const byInstrument = new Map<string, InstrumentStats>();
   for (const a of attempts) {
@@ -193,6 +194,7 @@ function summary(
         failed: 0,
         rateLimited: 0,
         interrupted: 0,
+        cancelled: 0,
         running: 0,
         busyMs: 0,
         costUsd: 0,
@@ -204,6 +206,7 @@ function summary(
     else if (a.status === 'failure') stats.failed++;
     else if (a.status === 'rate_limited') stats.rateLimited++;
     else if (a.status === 'interrupted') stats.interrupted++;
+    else if (a.status === 'cancelled') stats.cancelled++;
     else stats.running++;
     stats.busyMs += Math.max(0, (a.endedAt ?? end) - a.startedAt);
     stats.costUsd += a.costUsd ?? 0;

@@ -23,6 +23,7 @@ const ATTEMPT_COLOURS: Record<AttemptStatus, string> = {
   rate_limited: '#e8912d',
   running: '#3b7dd8',
   interrupted: '#8c959f',
+  cancelled: '#5f6368',
 };
 
 const stateRules = SHEET_STATES.map((s) => `.st-${s}{fill:${STATE_COLOURS[s]}}.chip-${s}{background:${STATE_COLOURS[s]}}`).join('');

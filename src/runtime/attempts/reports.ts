@@ -73,6 +73,8 @@ export class AttemptReports {
       // The conductor stopped it: its sheet resumes from the checkpoint, which says so.
       if (stopping && attempt.row !== undefined) {
         job.checkpoint?.attemptInterrupted(attempt.row, record, at, STOPPED, outcome);
+      } else if (attempt.row !== undefined) {
+        job.checkpoint?.attemptCancelled(attempt.row, at, outcome);
       }
       if (bus.observed) bus.emit(attemptEndedEvent(job, record, attempt, stopping ? INTERRUPTED : UNJUDGED, 0, at));
       // Its sheet was cancelled or the conductor is stopping: it says nothing of the instrument.

@@ -109,6 +109,24 @@ export class JobCheckpoint {
     this.sheets.add(record);
   }
 
+  /**
+   * An attempt killed because its sheet or job was cancelled: it ended at `endedAt`, was never
+   * judged, and its sheet's state (cancelled) says the rest. An attempt already recorded as
+   * ended (a late report of one that timed out) is left as it was.
+   */
+  attemptCancelled(row: AttemptRow, endedAt: number, outcome: AttemptOutcome): void {
+    if (row.status !== 'running') return;
+    row.endedAt = Math.max(row.startedAt, endedAt);
+    row.status = 'cancelled';
+    row.error = 'cancelled: its sheet or job was cancelled while it ran';
+    row.reason = null;
+    row.exitCode = outcome.exitCode ?? null;
+    row.signal = outcome.signal ?? null;
+    row.stdoutFile = outcome.stdoutFile ?? null;
+    row.stderrFile = outcome.stderrFile ?? null;
+    this.attempts.add(row);
+  }
+
   /** What was written is no longer pending. */
   written(): void {
     this.sheets.clear();
