@@ -55,10 +55,10 @@ describe('reportData', () => {
     expect(model.summary.sheets).toBe(3);
     expect(model.summary.states).toMatchObject({ completed: 1, fermata: 1, pending: 1, failed: 0 });
     // The rate-limited run is not an attempt: `total` counts the other three.
-    expect(model.summary.attempts).toEqual({ total: 3, success: 1, failure: 2, rate_limited: 1, interrupted: 0, running: 0 });
+    expect(model.summary.attempts).toEqual({ total: 3, success: 1, failure: 2, rate_limited: 1, interrupted: 0, cancelled: 0, running: 0 });
     expect(model.summary.costUsd).toBe(0.25);
     expect(model.summary.instruments).toEqual([
-      { instrument: 'sh', model: null, attempts: 3, succeeded: 1, failed: 2, rateLimited: 1, interrupted: 0, running: 0, busyMs: 350, costUsd: 0.25 },
+      { instrument: 'sh', model: null, attempts: 3, succeeded: 1, failed: 2, rateLimited: 1, interrupted: 0, cancelled: 0, running: 0, busyMs: 350, costUsd: 0.25 },
     ]);
     expect(model.problems).toEqual([{ id: 'b', state: 'fermata', reason: 'failed', error: 'exit 3' }]);
   });
@@ -106,7 +106,7 @@ describe('reportData', () => {
     const cut = attemptRow('c', 1, { instrument: 'sh', startedAt: T0 + 600, endedAt: T0 + 700, status: 'interrupted', error: 'interrupted: baton stopped' });
     const again = attemptRow('c', 2, { instrument: 'sh', startedAt: T0 + 60_000, endedAt: T0 + 60_100, status: 'success' });
     const model = reportData({ ...held, attempts: [...held.attempts, cut, again] }, score, { now: T0 + 70_000 });
-    expect(model.summary.attempts).toEqual({ total: 4, success: 2, failure: 2, rate_limited: 1, interrupted: 1, running: 0 });
+    expect(model.summary.attempts).toEqual({ total: 4, success: 2, failure: 2, rate_limited: 1, interrupted: 1, cancelled: 0, running: 0 });
     expect(model.summary.instruments[0]).toMatchObject({ attempts: 4, failed: 2, interrupted: 1, running: 0 });
     const c = model.timeline.rows[2]!;
     // The minute between the stop and the resume is no part of the interrupted run.
