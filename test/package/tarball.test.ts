@@ -109,6 +109,9 @@ describe('the packed package, installed in a fresh project', () => {
     expect(paths).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/cli/main.js']));
     expect(paths.filter((path) => /^(src|test|bench|scripts|\.ci|node_modules|\.baton)\//.test(path))).toEqual([]);
     expect(readFileSync(join(packed.project, 'node_modules/baton-runtime/LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the baton authors\n/);
+    // src/ is not shipped, so a source map that only pointed at it would map stack traces to nothing.
+    const map = JSON.parse(readFileSync(join(packed.project, 'node_modules/baton-runtime/dist/runtime/conductor.js.map'), 'utf8')) as { sourcesContent?: string[] };
+    expect(map.sourcesContent?.[0]).toContain('export class Conductor');
   });
 
   it('ships every docs/ file that README.md and `baton --help` point at', async () => {
