@@ -109,7 +109,9 @@ async function loadInstrumentModules(score: Score): Promise<void> {
 }
 
 function validate(raw: unknown, baseDir: string, sourcePath?: string, platform?: PlatformDefaults): Score {
-  if (raw === null || raw === undefined) throw new ScoreError([{ path: '<score>', message: 'the score is empty' }]);
+  if (raw === null || raw === undefined) {
+    throw new ScoreError([{ path: '<score>', message: sourcePath === undefined ? 'the score is empty' : `the score file is empty: ${sourcePath}` }]);
+  }
   const options = { baseDir, ...(sourcePath !== undefined && { sourcePath }), ...(platform !== undefined && { platform }) };
   const result = scoreSchema.safeParse(raw, { reportInput: true });
   if (result.success) return compileScore(result.data, options);

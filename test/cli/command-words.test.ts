@@ -69,6 +69,15 @@ describe('what baton prints, in English', () => {
     }
   });
 
+  it('names an empty score file, without a placeholder', async () => {
+    const dir = makeTempDir('baton-words-');
+    dirs.push(dir);
+    writeFileSync(join(dir, 'empty.yaml'), '');
+    const r = await baton(['validate', 'empty.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`the score file is empty: ${join(dir, 'empty.yaml')}\n`);
+  });
+
   it('writes no colour codes under NO_COLOR, on a terminal, only the cursor moves of the live redraw', async () => {
     const path = score(`  - { id: a, args: ["sleep 0.5; exit 3"] }\n  - { id: b, args: ["sleep 0.5"] }\n`);
     const { code, output } = await runInTerminal([process.execPath, CLI, 'run', path], { env: { ...process.env, NO_COLOR: '1' } }).exited;

@@ -110,11 +110,8 @@ async function inspectCommand(scorePath: string, flags: InspectFlags): Promise<n
 
 /** Stdout, or the `--out` file, opened now so that a path that cannot be written is a usage error. */
 function openSink(out: string | undefined): Writable | undefined {
-  if (out === undefined) {
-    // A reader that went away (`| head`) ends the output, not the run.
-    process.stdout.on('error', () => undefined);
-    return process.stdout;
-  }
+  // A reader that went away (`| head`) ends the output, not the run (see closed-output.ts).
+  if (out === undefined) return process.stdout;
   try {
     return createWriteStream(out, { fd: openSync(out, 'w') });
   } catch (error) {
