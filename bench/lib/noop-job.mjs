@@ -7,6 +7,8 @@ export function noopScore(n) {
     version: 1,
     name: 'bench',
     concurrency: 10,
+    // S2 goes to 1M sheets, past the default limit meant for scores run with a checkpoint.
+    max_sheets: Math.max(n, 1),
     instruments: { noop: { kind: 'function', run: async () => ({ ok: true }) } },
     sheets: [{ id: 'noop', fan_out: n }],
   });
