@@ -55,7 +55,12 @@ export interface CommandInstrumentSpec extends InstrumentCommon {
   /** argv prefix; the sheet's rendered args are appended. */
   command: string[];
   env: Record<string, string>;
+  /** How a sheet's prompt reaches the program. */
+  promptVia: PromptVia;
 }
+
+/** `stdin`: written to the program's stdin; `file`: a file whose path is `{{prompt_file}}`; `arg`: one more argv element. */
+export type PromptVia = 'stdin' | 'file' | 'arg';
 
 export interface FunctionInstrumentSpec extends InstrumentCommon {
   kind: 'function';
@@ -91,6 +96,8 @@ export interface StageSpec {
   instrument: string;
   model?: string;
   args: Template[];
+  /** The sheet's prompt (its own or the defaults'), rendered at every dispatch like `args`. */
+  prompt?: Template;
   validations: ValidationSpec[];
   retries: number;
   backoff: BackoffPolicy;

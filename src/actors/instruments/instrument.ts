@@ -28,6 +28,12 @@ export interface AttemptRequest {
   /** Rendered template arguments; each is one argv element. */
   args: string[];
   /**
+   * The sheet's rendered prompt, when it has one. A command instrument gives it to the
+   * program as its `prompt_via` says and keeps it in `${outputPrefix}.prompt`; a function
+   * gets it as `ctx.prompt`.
+   */
+  prompt?: string;
+  /**
    * Absolute path prefix for this attempt's captured output: the streams go to
    * `${outputPrefix}.stdout` and `${outputPrefix}.stderr`. The instrument creates the
    * parent folder.
@@ -70,6 +76,8 @@ export interface AttemptOutcome {
   signal?: string | null;
   stdoutFile?: string;
   stderrFile?: string;
+  /** The file holding the prompt the program was given, beside the output files. */
+  promptFile?: string;
   /** The last bytes of each stream (bounded), for messages; the whole output stays in the files. */
   stdoutTail?: string;
   stderrTail?: string;
@@ -138,6 +146,8 @@ export interface SheetFunctionContext {
   model?: string;
   vars: Record<string, string>;
   deps: Record<string, DependencyOutput>;
+  /** The sheet's rendered prompt; undefined when it has none. */
+  prompt: string | undefined;
   signal: AbortSignal;
 }
 
