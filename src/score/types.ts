@@ -55,6 +55,16 @@ export interface CommandInstrumentSpec extends InstrumentCommon {
   /** argv prefix; the sheet's rendered args are appended. */
   command: string[];
   env: Record<string, string>;
+  output?: StructuredOutputSpec;
+}
+
+/** `output:`: fields of the JSON result at the end of stdout, each a dotted path as written. */
+export interface StructuredOutputSpec {
+  format: 'json' | 'jsonl';
+  cost?: string;
+  failed?: string;
+  message?: string;
+  retryAfter?: string;
 }
 
 export interface FunctionInstrumentSpec extends InstrumentCommon {
