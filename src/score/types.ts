@@ -1,4 +1,4 @@
-import type { SheetFunction } from '../actors/instruments/instrument.js';
+import type { PromptVia, SheetFunction } from '../actors/instruments/instrument.js';
 import type { BackoffPolicy, DependencyFailurePolicy } from '../machines/types.js';
 
 /** A template compiled at load time: literal text and `{{name}}` references, names already checked. */
@@ -58,9 +58,6 @@ export interface CommandInstrumentSpec extends InstrumentCommon {
   /** How a sheet's prompt reaches the program. */
   promptVia: PromptVia;
 }
-
-/** `stdin`: written to the program's stdin; `file`: a file whose path is `{{prompt_file}}`; `arg`: one more argv element. */
-export type PromptVia = 'stdin' | 'file' | 'arg';
 
 export interface FunctionInstrumentSpec extends InstrumentCommon {
   kind: 'function';
