@@ -61,7 +61,7 @@ function compileInstrument(name: string, data: InstrumentData, baseDir: string):
   if (data.kind === 'command') {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(data.env ?? {})) env[key] = String(value);
-    return { ...common, kind: 'command', command: data.command.map(String), env };
+    return { ...common, kind: 'command', command: data.command.map(String), env, promptVia: data.prompt_via ?? 'stdin' };
   }
   return {
     ...common,
