@@ -19,7 +19,7 @@ export function createInstruments(score: Score, overrides: InstrumentOverrides =
   for (const [name, spec] of Object.entries(score.instruments)) {
     if (instruments.has(name)) continue;
     if (spec.kind === 'command') {
-      instruments.set(name, createCommandInstrument({ name, command: spec.command, env: spec.env }));
+      instruments.set(name, createCommandInstrument({ name, command: spec.command, env: spec.env, promptVia: spec.promptVia }));
     } else if (spec.fn !== undefined) {
       instruments.set(name, createFunctionInstrument({ name, fn: spec.fn }));
     } else {

@@ -67,6 +67,7 @@ function compileInstrument(name: string, data: InstrumentData, baseDir: string):
       kind: 'command',
       command: data.command.map(String),
       env,
+      promptVia: data.prompt_via ?? 'stdin',
       ...(data.output !== undefined && { output: compileOutput(data.output) }),
     };
   }

@@ -99,6 +99,11 @@ const sheetSettings = {
     .record(z.string().regex(ID_PATTERN, { error: 'must match [A-Za-z0-9._-]+' }), scalar)
     .optional()
     .describe('Values for {{vars.NAME}}; a sheet\'s vars are merged over the defaults\' vars. Numbers and booleans become text.'),
+  // Agent prompts: the prompt's own field.
+  prompt: z
+    .string()
+    .optional()
+    .describe("The sheet's prompt: a template with the names of args, multi-line; given to the program as its instrument's prompt_via says, and to a function as ctx.prompt."),
 };
 
 const validationSchema = z
@@ -268,6 +273,11 @@ const commandInstrumentSchema = z
       .record(z.string().regex(ENV_PATTERN, { error: 'must match [A-Za-z_][A-Za-z0-9_]*' }), scalar)
       .optional()
       .describe('Variables added to a minimal inherited environment.'),
+    // Agent prompts: how a sheet's prompt reaches the program.
+    prompt_via: z
+      .enum(['stdin', 'file', 'arg'])
+      .optional()
+      .describe("How a sheet's prompt reaches the program: `stdin` (written to its stdin, then closed), `file` (written to the attempt's folder; {{prompt_file}} in args is its path) or `arg` (appended as one argv element). @default stdin"),
     ...instrumentCommon,
     ...outputField,
   })

@@ -1,3 +1,4 @@
+import { pathOf } from './defaults/resolve.js';
 import type { ScoreProblem } from './errors.js';
 import type { StageIndex } from './graph.js';
 import type { SheetData } from './schema.js';
@@ -6,6 +7,8 @@ import type { DependencyRef, InstrumentSpec, StageSpec, Template, ValidationSpec
 
 /** The template name listing the validations that failed after the previous attempt. */
 const FAILED_VALIDATIONS = 'validations.failed';
+/** The template name of the file a prompt is written to, for an instrument with `prompt_via: file`. */
+const PROMPT_FILE = 'prompt_file';
 
 /** What a stage's templates may name, once every stage and dependency is resolved. */
 export interface TemplateContext {
@@ -24,20 +27,31 @@ export function compileStageTemplates(
   problems: ScoreProblem[],
 ): void {
   const at = `sheets[${stage.index}]`;
-  const inArgs = (name: string) => nameProblem(name, stage, context);
+  const inArgs = (name: string) =>
+    name === PROMPT_FILE ? promptFileProblem(stage, context) : nameProblem(name, stage, context);
+  const onlyInArgs = (name: string, where: string) => `template name "${name}" is only available in args, not in ${where}`;
   // A validation checks the attempt that just ran: the failures of the one before are no input to it.
   const inValidations = (name: string) =>
-    name === FAILED_VALIDATIONS ? `template name "${name}" is only available in args, not in validations` : inArgs(name);
+    name === FAILED_VALIDATIONS || name === PROMPT_FILE ? onlyInArgs(name, 'validations') : inArgs(name);
+  // The prompt is what the prompt file holds: it cannot name that file.
+  const inPrompt = (name: string) => (name === PROMPT_FILE ? onlyInArgs(name, 'the prompt') : inArgs(name));
   const compile = (source: string, path: string, allowed = inArgs): Template => {
     try {
       return compileTemplate(source, allowed);
     } catch (e) {
       if (!(e instanceof TemplateError)) throw e;
-      for (const message of e.problems) problems.push({ path, message });
+      for (const message of e.problems) {
+        // A prompt from the defaults is compiled for every sheet: its problems are said once.
+        if (!problems.some((p) => p.path === path && p.message === message)) problems.push({ path, message });
+      }
       return { source, parts: [source] };
     }
   };
   stage.args = (sheet.args ?? []).map((arg, j) => compile(String(arg), `${at}.args[${j}]`));
+  if (stage.prompt !== undefined) {
+    const source = stage.sources?.prompt ?? { kind: 'sheet' };
+    stage.prompt = compile(stage.prompt.source, pathOf(source, 'prompt', at), inPrompt);
+  }
   stage.validations = (sheet.validations ?? []).map((v, k): ValidationSpec => {
     const vat = `${at}.validations[${k}]`;
     if (v.file_exists !== undefined) {
@@ -56,6 +70,17 @@ export function compileStageTemplates(
       argv: argv.map((a, m) => compile(String(a), `${vat}.command_succeeds[${m}]`, inValidations)),
     };
   });
+}
+
+function promptFileProblem(stage: StageSpec, context: TemplateContext): string | null {
+  const instrument = context.instruments[stage.instrument];
+  if (instrument === undefined) return null;
+  if (instrument.kind !== 'command' || instrument.promptVia !== 'file') {
+    return `template name "${PROMPT_FILE}" needs an instrument with prompt_via: file ("${instrument.name}" ${
+      instrument.kind === 'command' ? `gives the prompt by ${instrument.promptVia}` : 'is a function instrument: it gets ctx.prompt'
+    })`;
+  }
+  return stage.prompt === undefined ? `template name "${PROMPT_FILE}" needs a prompt: set prompt on the sheet or in defaults` : null;
 }
 
 function nameProblem(name: string, stage: StageSpec, context: TemplateContext): string | null {

@@ -38,6 +38,8 @@ export function resolveStage(
     instrument: instrument ?? '',
     ...(model !== undefined && { model }),
     args: [],
+    // Compiled with the other templates, once every stage is known.
+    ...(resolved.prompt.value !== undefined && { prompt: { source: resolved.prompt.value, parts: [resolved.prompt.value] } }),
     validations: [],
     retries: resolved.retries.value,
     backoff: {

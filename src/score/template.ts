@@ -19,6 +19,8 @@ export interface TemplateScope {
    * attempt in completion mode. Absent (or empty) in normal mode: nothing failed yet.
    */
   validations?: { failed: string[] };
+  /** Absolute path of the attempt's prompt file, for an instrument with `prompt_via: file`. */
+  prompt_file?: string;
 }
 
 /** The names a template may use; `NAME` and `ID` stand for a var and a dependency. */
@@ -32,6 +34,7 @@ export const TEMPLATE_NAMES = [
   'workspace',
   'model',
   'validations.failed',
+  'prompt_file',
   'vars.NAME',
   'deps.ID.output_file',
 ] as const;
@@ -152,6 +155,8 @@ function valueOf(name: string, scope: TemplateScope): string {
       return scope.model ?? '';
     case 'validations.failed':
       return scope.validations?.failed.join(FAILED_VALIDATIONS_SEPARATOR) ?? '';
+    case 'prompt_file':
+      return scope.prompt_file ?? '';
   }
   if (name.charCodeAt(0) === 118 /* v */) return scope.vars[name.slice(VARS.length)] ?? '';
   return scope.deps[name.slice(DEPS.length, name.length - OUTPUT_FILE.length)]?.output_file ?? '';

@@ -1,4 +1,4 @@
-import type { SheetFunction } from '../actors/instruments/instrument.js';
+import type { PromptVia, SheetFunction } from '../actors/instruments/instrument.js';
 import type { BackoffPolicy, DependencyFailurePolicy } from '../machines/types.js';
 
 /** A template compiled at load time: literal text and `{{name}}` references, names already checked. */
@@ -55,6 +55,8 @@ export interface CommandInstrumentSpec extends InstrumentCommon {
   /** argv prefix; the sheet's rendered args are appended. */
   command: string[];
   env: Record<string, string>;
+  /** How a sheet's prompt reaches the program. */
+  promptVia: PromptVia;
   output?: StructuredOutputSpec;
 }
 
@@ -101,6 +103,8 @@ export interface StageSpec {
   instrument: string;
   model?: string;
   args: Template[];
+  /** The sheet's prompt (its own or the defaults'), rendered at every dispatch like `args`. */
+  prompt?: Template;
   validations: ValidationSpec[];
   retries: number;
   backoff: BackoffPolicy;

@@ -1,9 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { abortedMessage } from '../abort-reason.js';
-import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
+import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument, PromptVia } from './instrument.js';
 import { lastNonEmptyLine } from '../process/output-tail.js';
-import { closeQuietly, endOfAttempt, prepareOutputs, spawnInGroup, type EndedOutput, type OutputHandles } from '../spawner/attempt-process.js';
+import {
+  closeQuietly,
+  endOfAttempt,
+  prepareOutputs,
+  spawnInGroup,
+  type EndedOutput,
+  type OutputHandles,
+  type PromptInput,
+} from '../spawner/attempt-process.js';
 import type { StartSpec } from '../spawner/client.js';
 import { sharedSpawnerPool } from '../spawner/pool.js';
 import { errorInfo, type ErrorInfo } from '../spawner/protocol.js';
@@ -11,6 +19,7 @@ import type { RemoteChild } from '../spawner/remote-child.js';
 import { cannotStartMessage, minimalEnv } from '../process/env.js';
 import { superviseProcess, type ProcessEnd, type SuperviseOptions } from '../process/supervise.js';
 import { errorMessage } from '../../util/error-message.js';
+import { argumentTooLong } from './prompt-arg.js';
 
 export interface CommandInstrumentOptions {
   /** The instrument's name in the score. */
@@ -35,6 +44,13 @@ export interface CommandInstrumentOptions {
    * @default process.env.BATON_SPAWNER when it is 'inline' or 'helper', else 'helper'
    */
   spawner?: SpawnerMode;
+  /**
+   * How a request's `prompt` reaches the program: `'stdin'`, its standard input (the prompt
+   * file opened for reading); `'file'`, only the file, whose path the args name; `'arg'`, one
+   * more argv element after the args. The prompt is kept in `${outputPrefix}.prompt` in every case.
+   * @default 'stdin'
+   */
+  promptVia?: PromptVia;
 }
 
 export type SpawnerMode = 'helper' | 'inline';
@@ -54,6 +70,7 @@ export function createCommandInstrument(options: CommandInstrumentOptions): Inst
     env: { ...options.env },
     killGraceMs: Math.max(0, options.killGraceMs ?? DEFAULT_KILL_GRACE_MS),
     spawner: options.spawner ?? spawnerFromEnv() ?? 'helper',
+    promptVia: options.promptVia ?? 'stdin',
   };
   // A helper takes a moment to start: begin now, so the first attempt does not wait for it.
   if (config.spawner === 'helper') sharedSpawnerPool().prefork();
@@ -73,6 +90,7 @@ interface CommandConfig {
   env: Record<string, string>;
   killGraceMs: number;
   spawner: SpawnerMode;
+  promptVia: PromptVia;
 }
 
 function spawnerFromEnv(): SpawnerMode | undefined {
@@ -97,10 +115,21 @@ async function runAttempt(
   }
   if (signal.aborted) return { status: 'failure', error: abortedMessage(signal.reason) };
 
+  const { prompt } = request;
+  const viaArg = prompt !== undefined && config.promptVia === 'arg';
+  if (viaArg) {
+    const tooLong = argumentTooLong(prompt);
+    // The kernel would refuse the exec (E2BIG) on every try: a program that cannot start.
+    if (tooLong !== undefined) return { status: 'failure', unavailable: true, startError: { permanent: true }, error: tooLong };
+  }
   const attempt: Attempt = {
     program,
-    args: [...config.command.slice(1), ...request.args],
-    files: { stdoutFile: `${request.outputPrefix}.stdout`, stderrFile: `${request.outputPrefix}.stderr` },
+    args: [...config.command.slice(1), ...request.args, ...(viaArg ? [prompt] : [])],
+    files: {
+      stdoutFile: `${request.outputPrefix}.stdout`,
+      stderrFile: `${request.outputPrefix}.stderr`,
+      ...(prompt !== undefined && { promptFile: `${request.outputPrefix}.prompt` }),
+    },
   };
   if (config.spawner === 'helper') {
     const child = sharedSpawnerPool().start(startSpec(config, attempt, request));
@@ -120,6 +149,7 @@ interface Attempt {
 interface OutputFiles {
   stdoutFile: string;
   stderrFile: string;
+  promptFile?: string;
 }
 
 /** How to prepare and spawn the attempt, in baton's process or in a spawner helper. */
@@ -136,7 +166,12 @@ function startSpec(config: CommandConfig, attempt: Attempt, request: AttemptRequ
     stderrFile: resolve(attempt.files.stderrFile),
     groupExitWaitMs: GROUP_EXIT_WAIT_MS,
     ...(request.outputScan !== undefined && { scan: request.outputScan }),
+    ...(attempt.files.promptFile !== undefined && { prompt: promptInput(config, attempt.files.promptFile, request.prompt ?? '') }),
   };
+}
+
+function promptInput(config: CommandConfig, file: string, text: string): PromptInput {
+  return { file: resolve(file), text, stdin: config.promptVia === 'stdin' };
 }
 
 /** Prepares and spawns the attempt from baton's own process. */
@@ -150,7 +185,7 @@ async function runInline(
   const spec = startSpec(config, attempt, request);
   let handles: OutputHandles;
   try {
-    handles = await prepareOutputs(spec.folders, spec.stdoutFile, spec.stderrFile);
+    handles = await prepareOutputs(spec.folders, spec.stdoutFile, spec.stderrFile, spec.prompt);
   } catch (err) {
     return prepareFailure(errorInfo(err));
   }

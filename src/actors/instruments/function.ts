@@ -53,6 +53,7 @@ function runCall(
     model: request.model,
     vars: request.vars,
     deps: request.deps,
+    prompt: request.prompt,
     // Built on first read: most functions never look at it.
     get signal() {
       return abort.signal;

@@ -28,6 +28,12 @@ export interface AttemptRequest {
   /** Rendered template arguments; each is one argv element. */
   args: string[];
   /**
+   * The sheet's rendered prompt, when it has one. A command instrument gives it to the
+   * program as its `prompt_via` says and keeps it in `${outputPrefix}.prompt`; a function
+   * gets it as `ctx.prompt`.
+   */
+  prompt?: string;
+  /**
    * Absolute path prefix for this attempt's captured output: the streams go to
    * `${outputPrefix}.stdout` and `${outputPrefix}.stderr`. The instrument creates the
    * parent folder.
@@ -45,6 +51,9 @@ export interface AttemptRequest {
    */
   outputScan?: OutputScanRules;
 }
+
+/** `stdin`: the program's standard input; `file`: a file whose path is `{{prompt_file}}`; `arg`: one more argv element. */
+export type PromptVia = 'stdin' | 'file' | 'arg';
 
 type AttemptStatus = 'success' | 'failure';
 
@@ -70,6 +79,8 @@ export interface AttemptOutcome {
   signal?: string | null;
   stdoutFile?: string;
   stderrFile?: string;
+  /** The file holding the prompt the program was given, beside the output files. */
+  promptFile?: string;
   /** The last bytes of each stream (bounded), for messages; the whole output stays in the files. */
   stdoutTail?: string;
   stderrTail?: string;
@@ -138,6 +149,8 @@ export interface SheetFunctionContext {
   model?: string;
   vars: Record<string, string>;
   deps: Record<string, DependencyOutput>;
+  /** The sheet's rendered prompt; undefined when it has none. */
+  prompt: string | undefined;
   signal: AbortSignal;
 }
 

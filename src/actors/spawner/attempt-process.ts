@@ -2,26 +2,56 @@
 // spawner helper): its folders and output files, its spawn in its own process group, and
 // what follows its exit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
 import { readTailOf } from '../process/output-tail.js';
 import type { OutputFindings, OutputScanRules } from '../process/output-scan.js';
 import { scanOutputFiles } from '../process/output-scan-file.js';
 import { killGroupAndWait } from '../process/group.js';
 
-/** The attempt's two output files, open for writing (the child's) and reading (the tails and the scan). */
-export type OutputHandles = [stdout: FileHandle, stderr: FileHandle];
+/**
+ * The attempt's two output files, open for writing (the child's) and reading (the tails and
+ * the scan), and its prompt file open for reading when the prompt goes to its stdin.
+ */
+export type OutputHandles = [stdout: FileHandle, stderr: FileHandle, stdin?: FileHandle];
+
+/** The sheet's rendered prompt, written to `file` beside the outputs; `stdin`: the program reads it there. */
+export interface PromptInput {
+  /** Absolute. */
+  file: string;
+  text: string;
+  stdin: boolean;
+}
 
 /**
- * Makes the folders (recursively, so they may overlap) and opens both output files ('w+':
- * truncated, and readable, because the tails are read and the streams scanned through the
- * same handles). When one file fails to open, the other is closed before the error is thrown.
+ * Makes the folders (recursively, so they may overlap), writes the prompt file, and opens
+ * both output files ('w+': truncated, and readable, because the tails are read and the
+ * streams scanned through the same handles). When one file fails, what was opened is closed
+ * before the error is thrown.
+ *
+ * A prompt for stdin is given as the file itself, opened anew for reading: the program reads
+ * it to its end as from a pipe that was written and closed, a program that never reads it
+ * cannot fail on a broken pipe, and no write of a large prompt waits on the program.
  */
-export async function prepareOutputs(folders: string[], stdoutFile: string, stderrFile: string): Promise<OutputHandles> {
+export async function prepareOutputs(
+  folders: string[],
+  stdoutFile: string,
+  stderrFile: string,
+  prompt?: PromptInput,
+): Promise<OutputHandles> {
   await Promise.all(folders.map((folder) => mkdir(folder, { recursive: true })));
-  const [out, err] = await Promise.allSettled([open(stdoutFile, 'w+'), open(stderrFile, 'w+')]);
-  if (out.status === 'fulfilled' && err.status === 'fulfilled') return [out.value, err.value];
-  await closeQuietly(out.status === 'fulfilled' ? out.value : undefined, err.status === 'fulfilled' ? err.value : undefined);
-  throw out.status === 'rejected' ? out.reason : (err as PromiseRejectedResult).reason;
+  const opened = await Promise.allSettled([open(stdoutFile, 'w+'), open(stderrFile, 'w+'), preparePrompt(prompt)]);
+  const [out, err, input] = opened;
+  if (out.status === 'fulfilled' && err.status === 'fulfilled' && input.status === 'fulfilled') {
+    return input.value === undefined ? [out.value, err.value] : [out.value, err.value, input.value];
+  }
+  await closeQuietly(...opened.map((o) => (o.status === 'fulfilled' ? o.value : undefined)));
+  throw opened.find((o): o is PromiseRejectedResult => o.status === 'rejected')!.reason;
+}
+
+async function preparePrompt(prompt: PromptInput | undefined): Promise<FileHandle | undefined> {
+  if (prompt === undefined) return undefined;
+  await writeFile(prompt.file, prompt.text);
+  return prompt.stdin ? open(prompt.file, 'r') : undefined;
 }
 
 /**
@@ -33,9 +63,10 @@ export function spawnInGroup(
   file: string,
   args: string[],
   options: { cwd: string; env: Record<string, string> },
-  [stdout, stderr]: OutputHandles,
+  [stdout, stderr, stdin]: OutputHandles,
 ): ChildProcess {
-  return spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', stdout.fd, stderr.fd], detached: true });
+  const input = stdin?.fd ?? 'ignore';
+  return spawn(file, args, { cwd: options.cwd, env: options.env, stdio: [input, stdout.fd, stderr.fd], detached: true });
 }
 
 /** What is read of an attempt's output once it ended: the tails, and the whole streams scanned by the rules. */

@@ -48,7 +48,7 @@ async function start(request: StartRequest): Promise<void> {
   pending.set(id, state);
   let handles: OutputHandles;
   try {
-    handles = await prepareOutputs(request.folders, request.stdoutFile, request.stderrFile);
+    handles = await prepareOutputs(request.folders, request.stdoutFile, request.stderrFile, request.prompt);
   } catch (err) {
     pending.delete(id);
     send({ type: 'prepare-failed', id, error: errorInfo(err) });

@@ -1,4 +1,5 @@
 import { isOutputScanRules, type OutputFindings, type OutputScanRules } from '../process/output-scan.js';
+import type { PromptInput } from './attempt-process.js';
 
 /**
  * The messages between baton and a spawner helper, over Node's IPC channel (JSON). The
@@ -25,6 +26,8 @@ export interface StartRequest {
   groupExitWaitMs: number;
   /** What to look for in the whole output once the program exited; absent: nothing. */
   scan?: OutputScanRules;
+  /** The sheet's prompt, written beside the output files (and given as stdin) before the spawn. */
+  prompt?: PromptInput;
 }
 
 /** Withdraws a start the helper has not carried out yet; ignored once the program runs. */
@@ -102,8 +105,13 @@ export function isSpawnerRequest(message: unknown): message is SpawnerRequest {
     typeof message.stdoutFile === 'string' &&
     typeof message.stderrFile === 'string' &&
     typeof message.groupExitWaitMs === 'number' &&
-    (message.scan === undefined || isOutputScanRules(message.scan))
+    (message.scan === undefined || isOutputScanRules(message.scan)) &&
+    (message.prompt === undefined || isPromptInput(message.prompt))
   );
+}
+
+function isPromptInput(value: unknown): value is PromptInput {
+  return isRecord(value) && typeof value.file === 'string' && typeof value.text === 'string' && typeof value.stdin === 'boolean';
 }
 
 export function isReadyMessage(message: unknown): message is ReadyMessage {

@@ -1,10 +1,12 @@
 import { createWriteStream, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import type { InspectionEvent } from 'xstate';
 import { Conductor } from '../../runtime/conductor.js';
 import { inspectionStream } from '../../observe/inspection.js';
+import { promptFileOf } from '../../observe/report/prompts.js';
 import type { Score } from '../../score/types.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { port, positiveInteger } from '../arguments.js';
@@ -79,7 +81,8 @@ async function inspectCommand(scorePath: string, flags: InspectFlags): Promise<n
     : stream.inspect;
 
   const conductor = new Conductor({ inspect });
-  const jobId = conductor.register(score, { store: new MemoryStore() });
+  const store = new MemoryStore();
+  const jobId = conductor.register(score, { store });
   let stopped = false;
   const onSignal = (): void => {
     if (stopped) return;
@@ -95,6 +98,10 @@ async function inspectCommand(scorePath: string, flags: InspectFlags): Promise<n
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   stream.close();
+  for (const record of await promptRecords(store, jobId, records)) {
+    records++;
+    lines.push(`${JSON.stringify(record)}\n`);
+  }
   flush();
   await ws?.close();
   if (sink !== process.stdout) {
@@ -106,6 +113,37 @@ async function inspectCommand(scorePath: string, flags: InspectFlags): Promise<n
   if (flags.out !== undefined) process.stdout.write(`${summary}; ${records} inspection records in ${flags.out}\n`);
   else process.stderr.write(`${summary}; ${records} inspection records\n`);
   return stopped ? EXIT.interrupted : exitCodeFor(result.outcome);
+}
+
+/**
+ * What each command attempt was told, after the inspection records: one record per attempt
+ * that kept a prompt, its whole text read from the file beside its output (docs/inspection.md).
+ */
+interface PromptRecord {
+  seq: number;
+  type: 'baton.prompt';
+  jobId: string;
+  sheetId: string;
+  /** The attempt's run number: the `<n>` of its `<n>.stdout` and `<n>.prompt`. */
+  run: number;
+  file: string;
+  prompt: string;
+}
+
+async function promptRecords(store: MemoryStore, jobId: string, seenBefore: number): Promise<PromptRecord[]> {
+  const out: PromptRecord[] = [];
+  for (const attempt of store.loadAttempts()) {
+    const file = promptFileOf(attempt);
+    if (file === undefined) continue;
+    let prompt: string;
+    try {
+      prompt = await readFile(file, 'utf8');
+    } catch {
+      continue; // the attempt failed before its prompt was written
+    }
+    out.push({ seq: seenBefore + out.length + 1, type: 'baton.prompt', jobId, sheetId: attempt.sheetId, run: attempt.number, file, prompt });
+  }
+  return out;
 }
 
 /** Stdout, or the `--out` file, opened now so that a path that cannot be written is a usage error. */

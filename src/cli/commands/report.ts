@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { renderReport } from '../../observe/report/render.js';
+import { readPrompts } from '../../observe/report/prompts.js';
 import { reportData } from '../../observe/report/report-data.js';
 import type { Score } from '../../score/types.js';
 import { CheckpointError } from '../../store/errors.js';
@@ -52,7 +53,13 @@ async function reportCommand(scorePath: string, flags: { out?: string } & Defaul
       return EXIT.usage;
     }
     const model = reportData(
-      { job: contents.job, sheets: contents.sheets, attempts: contents.attempts, events: contents.events ?? [] },
+      {
+        job: contents.job,
+        sheets: contents.sheets,
+        attempts: contents.attempts,
+        events: contents.events ?? [],
+        prompts: readPrompts(contents.attempts),
+      },
       score,
       { now: Date.now(), live: holderRuns(contents.lock) },
     );

@@ -1,3 +1,4 @@
+import type { PromptExcerpt } from './prompts.js';
 import type { FailureReason, JobOutcome, JobRunState, SheetMode, SheetState } from '../../machines/types.js';
 import type { AttemptStatus } from '../../store/types.js';
 
@@ -16,6 +17,8 @@ export interface ReportModel {
   problems: ReportProblem[];
   /** How many sheets failed or wait at a fermata in all. */
   problemCount: number;
+  /** The prompt of each sheet's latest attempt that kept one (the first bytes of each). */
+  prompts: PromptExcerpt[];
 }
 
 interface ReportJob {

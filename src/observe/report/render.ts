@@ -2,6 +2,7 @@ import { SHEET_STATES } from '../../machines/types.js';
 import { duration, esc, timestamp, usd } from './html.js';
 import type { InstrumentStats, ReportModel } from './model.js';
 import { renderGraph } from './render-graph.js';
+import { renderPrompts } from './render-prompts.js';
 import { renderTimeline } from './render-timeline.js';
 import { STYLESHEET } from './styles.js';
 
@@ -40,6 +41,7 @@ ${graphIntro(model)}
 <div class="scroll">${renderGraph(model.graph)}</div>
 </section>
 ${problems(model)}
+${renderPrompts(model)}
 </body>
 </html>
 `;

@@ -2,6 +2,7 @@ import { SHEET_STATES, type SheetState } from '../../machines/types.js';
 import type { Score } from '../../score/types.js';
 import type { AttemptRow, AttemptStatus, JobRow, SheetEventRow, SheetRow } from '../../store/types.js';
 import { dependencyGraph } from './graph-layout.js';
+import type { PromptExcerpt } from './prompts.js';
 import type { AttemptBar, InstrumentStats, ReportModel, ReportProblem, ReportSummary, Segment, SegmentKind } from './model.js';
 
 /** The rows of a checkpoint a report is made from (`store.loadAll({ events: true })`). */
@@ -11,6 +12,8 @@ export interface ReportContents {
   attempts: readonly AttemptRow[];
   /** Empty for a checkpoint written before schema v5: the timeline then shows attempts only. */
   events: readonly SheetEventRow[];
+  /** The attempts' prompts, read from their files by the caller (`readPrompts`). @default none */
+  prompts?: readonly PromptExcerpt[];
 }
 
 export interface ReportOptions {
@@ -110,6 +113,7 @@ export function reportData(contents: ReportContents, score: Score, options: Repo
     graph,
     problems,
     problemCount,
+    prompts: [...(contents.prompts ?? [])],
   };
 }
 

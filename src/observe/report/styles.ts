@@ -53,6 +53,8 @@ svg .s-queued{fill:#9aa7b4}svg .s-retry{fill:#f5e7a1}svg .s-waiting{fill:url(#ha
 svg .s-fermata{fill:#cdb6f0;stroke:#8e5bd6}svg .m-fermata{fill:#8e5bd6}
 svg .open{opacity:.75}svg .edge{fill:none;stroke:#8c959f;stroke-width:1}
 svg .node rect.box{fill:#fff;stroke:#57606a}svg .node.group rect.box{stroke-width:2}
+pre.prompt{margin:4px 0;padding:8px;background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;white-space:pre-wrap;word-break:break-word;max-width:900px;max-height:480px;overflow:auto;font:12px ui-monospace,monospace}
+details summary{cursor:pointer}
 pre.err{margin:0;white-space:pre-wrap;word-break:break-word;max-width:900px;font:12px ui-monospace,monospace}
 ${stateRules}${attemptRules}
 `;

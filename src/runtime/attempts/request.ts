@@ -3,6 +3,7 @@ import type { SheetContext } from '../../machines/sheet.js';
 import { dependencyOutputs } from './dependency-outputs.js';
 import { outputScanRules } from './outcome-scan.js';
 import type { Job } from '../model/job.js';
+import type { Template } from '../../score/types.js';
 import type { SheetRecord } from '../model/sheet-record.js';
 import { renderTemplate, type TemplateScope } from '../../score/template.js';
 import type { RenderedValidation } from '../../actors/validations.js';
@@ -30,8 +31,11 @@ export function attemptRequest(
   const failed = context.mode === 'completion' ? record.failedValidations : [];
   const instrumentSpec = job.score.instruments[instrument];
   const outputScan = instrumentSpec === undefined ? undefined : outputScanRules(instrumentSpec);
+  const outputPrefix = `${workspace}/sheets/${record.id}/${context.dispatches}`;
+  const promptFile = spec.prompt === undefined ? undefined : `${outputPrefix}${PROMPT_SUFFIX}`;
   let args: string[] = [];
-  if (spec.args.length > 0) {
+  let prompt: string | undefined;
+  if (spec.args.length > 0 || spec.prompt !== undefined) {
     const scope: TemplateScope = {
       sheet: { id: record.id, attempt, run: context.dispatches, mode: context.mode },
       fan,
@@ -40,8 +44,10 @@ export function attemptRequest(
       vars: spec.vars,
       deps,
       validations: { failed },
+      ...(promptFile !== undefined && instrumentSpec?.kind === 'command' && instrumentSpec.promptVia === 'file' && { prompt_file: promptFile }),
     };
     args = spec.args.map((template) => renderTemplate(template, scope));
+    if (spec.prompt !== undefined) prompt = renderPrompt(spec.prompt, scope);
   }
   return {
     jobId: job.jobId,
@@ -55,10 +61,19 @@ export function attemptRequest(
     vars: spec.vars,
     deps,
     args,
-    outputPrefix: `${workspace}/sheets/${record.id}/${context.dispatches}`,
+    ...(prompt !== undefined && { prompt }),
+    outputPrefix,
     ...(failed.length > 0 ? { failedValidations: failed } : {}),
     ...(outputScan !== undefined ? { outputScan } : {}),
   };
+}
+
+/** The prompt file beside an attempt's `<n>.stdout` and `<n>.stderr`. */
+const PROMPT_SUFFIX = '.prompt';
+
+/** A sheet's prompt for one attempt: its template rendered with the scope of the attempt's args. */
+export function renderPrompt(template: Template, scope: TemplateScope): string {
+  return renderTemplate(template, scope);
 }
 
 /** A sheet's validations with their templates rendered for the attempt that just ran. */

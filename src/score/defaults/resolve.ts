@@ -47,6 +47,7 @@ export interface ResolvedSettings {
   completionAttempts: Sourced<number>;
   budgetUsd: Sourced<number | undefined>;
   vars: Record<string, Sourced<string>>;
+  prompt: Sourced<string | undefined>;
 }
 
 const BUILT_IN: SettingSource = { kind: 'built-in' };
@@ -90,6 +91,7 @@ export function resolveSettings(
     completionAttempts: orBuiltIn(pick('completion_attempts'), builtIn.completion_attempts),
     budgetUsd: pick('budget_usd') ?? { value: undefined, source: BUILT_IN },
     vars: resolveVars(layers),
+    prompt: pick('prompt') ?? { value: undefined, source: BUILT_IN },
   };
 }
 
@@ -123,6 +125,7 @@ export function sourcesOf(resolved: ResolvedSettings): Record<string, SettingSou
     heal: resolved.heal.source,
     completion_attempts: resolved.completionAttempts.source,
     budget_usd: resolved.budgetUsd.source,
+    prompt: resolved.prompt.source,
   };
   for (const [name, v] of Object.entries(resolved.vars)) sources[`vars.${name}`] = v.source;
   return sources;
