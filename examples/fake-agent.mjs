@@ -189,7 +189,7 @@ async function main() {
     '',
     `model: ${opts.model}`,
     `attempt: ${attempt}`,
-    `prompt: ${opts.prompt}`,
+    `prompt: ${opts.prompt.trim().split('\n')[0]}`,
     ...(context !== '' ? [`context: ${context.split('\n').filter(Boolean).length} lines read`] : []),
     ...(tallyText !== '' ? [`earlier findings: ${tallyText}`] : []),
     '',
