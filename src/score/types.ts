@@ -57,6 +57,16 @@ export interface CommandInstrumentSpec extends InstrumentCommon {
   env: Record<string, string>;
   /** How a sheet's prompt reaches the program. */
   promptVia: PromptVia;
+  output?: StructuredOutputSpec;
+}
+
+/** `output:`: fields of the JSON result at the end of stdout, each a dotted path as written. */
+export interface StructuredOutputSpec {
+  format: 'json' | 'jsonl';
+  cost?: string;
+  failed?: string;
+  message?: string;
+  retryAfter?: string;
 }
 
 export interface FunctionInstrumentSpec extends InstrumentCommon {
