@@ -15,7 +15,7 @@ export function readmeSection(title: string | null): string {
   return readme.slice(start, end < 0 ? undefined : end);
 }
 
-/** A section's prose with its line breaks as spaces, so that a sentence reads whole. */
+/** A section's prose with each line break (and a list item's indent) as one space, so that a sentence reads whole. */
 export function flat(text: string): string {
-  return text.replace(/\n/g, ' ');
+  return text.replace(/ *\n */g, ' ');
 }
