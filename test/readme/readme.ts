@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '../..');
 
-export const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The text under `## <title>` up to the next `## ` heading; the part above the first heading for `null`. */
 export function readmeSection(title: string | null): string {
