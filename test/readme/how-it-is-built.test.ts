@@ -6,9 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Conductor, VirtualClock } from '../../src/index.js';
-import { buildScore } from '../support/build-score.js';
-import { ok, runToEnd, SimInstrument } from '../support/virtual-run.js';
+import { fanOutPeaks } from './fan-out.js';
 import { flat, readmeSection, ROOT } from './readme.js';
 
 const section = readmeSection('How it is built');
@@ -33,30 +31,11 @@ describe('README "How it is built"', () => {
   });
 });
 
-/** The most sheets ready at once in a fan-out of `sheets` members at `concurrency`, under the default window. */
-async function mostReady(concurrency: number, sheets: number): Promise<number> {
-  const clock = new VirtualClock();
-  const score = buildScore({ concurrency, instruments: { a: { concurrency } }, stages: [{ id: 'w', fanOut: sheets, instrument: 'a' }] });
-  let jobId = '';
-  let most = 0;
-  const conductor = new Conductor({ clock });
-  const a = new SimInstrument('a', clock, () => ({ durationMs: 10, outcome: ok }), {
-    onStart() {
-      if (jobId !== '') most = Math.max(most, conductor.status(jobId).counts.ready);
-    },
-  });
-  jobId = conductor.register(score, { instruments: { a } });
-  most = Math.max(most, conductor.status(jobId).counts.ready);
-  expect((await runToEnd(conductor, clock, jobId)).counts.completed).toBe(sheets);
-  await conductor.shutdown();
-  return most;
-}
-
 describe('README "How it is built": the ready window', () => {
   it("by default four times the job's concurrency, between 32 and 1,000, per job and instrument", async () => {
     expect(flat(section)).toContain("(`readyWindow`, by default four times the job's concurrency, between 32 and 1,000, per job and instrument)");
-    expect(await mostReady(10, 400)).toBe(40);
-    expect(await mostReady(2, 200)).toBe(32);
-    expect(await mostReady(300, 2000)).toBe(1000);
+    expect((await fanOutPeaks(10, 400)).ready).toBe(40);
+    expect((await fanOutPeaks(2, 200)).ready).toBe(32);
+    expect((await fanOutPeaks(300, 2000)).ready).toBe(1000);
   });
 });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fanOutPeaks } from './fan-out.js';
 import { flat, readmeSection, ROOT } from './readme.js';
 
 interface BenchRow {
@@ -149,5 +150,13 @@ describe('README "Embedding", the slow subscriber, agrees with bench S8', () => 
       `took ${ratio(bench.batonMedianMs / bench.baselineMedianMs!)} as long as without it (bench S8: ${ms(bench.batonMedianMs)} against ${ms(bench.baselineMedianMs!)}, median of ${results.runsEach};`,
     );
     expect(embedding).toContain(`the subscriber had seen ${bench.batonExtra!.eventsSeenAtCompletion} of its events`);
+  });
+});
+
+describe('README "Performance", what the figures say', () => {
+  it('the S1 job (concurrency 10) never holds more than 50 sheet actors, 40 ready and the 10 it runs', async () => {
+    expect(text).toContain('the S1 job never holds more than 50 sheet actors, 40 ready and the 10 it runs');
+    expect(text).toContain('at most 50 sheet actors of the S1 job are alive at once');
+    expect(await fanOutPeaks(10, 1000)).toEqual({ ready: 40, live: 50 });
   });
 });
