@@ -1,22 +1,30 @@
 #!/usr/bin/env node
 // A stand-in for an AI coding CLI, for examples/agent-review.yaml. It behaves the way such
-// tools do from baton's point of view: it takes a model and a prompt, "thinks" for a while,
-// prints a transcript on stdout, writes a result file, reports its cost, and sometimes fails.
+// tools do from baton's point of view: it takes a model and a prompt (on stdin, or as
+// --prompt), "thinks" for a while, prints a transcript on stdout, writes a result file, and
+// ends stdout with one JSON result, like `claude -p --output-format json`:
 //
-//   node fake-agent.mjs --model fast --prompt "review the parser" [--context FILE|DIR] [--out NAME]
+//   {"type":"result","is_error":false,"result":"...","total_cost_usd":0.0123,"session_id":"..."}
+//
+//   echo "review the parser" | node fake-agent.mjs --model fast [--context FILE|DIR] [--out NAME]
+//   node fake-agent.mjs --model fast --prompt "review the parser"
 //   node fake-agent.mjs fast "review the parser"          (positional form)
 //
 // Environment:
 //   BATON_SHEET_ID, BATON_ATTEMPT, BATON_WORKSPACE  set by baton for every attempt
 //   FAKE_AGENT_FAILURE_RATE   probability of a failed attempt (default 0.15)
+//   FAKE_AGENT_RATE_LIMIT_RATE   probability of a rate-limited attempt (default 0.05)
+//   FAKE_AGENT_CRASH_SHARE    share of the failed attempts that crash without a result (default 0.33)
 //   FAKE_AGENT_MIN_MS / FAKE_AGENT_MAX_MS   think time range (default 100..800)
 //
-// Failures are ordinary crashes (exit 1, one line on stderr). They never mention rate
-// limits, so baton counts them as failed attempts and retries them with backoff.
+// A failed attempt is, like with real agent CLIs, usually an exit 0 whose result has
+// "is_error": true and the error in "result"; now and then a plain crash (exit 1, one line
+// on stderr, no result). A rate-limited attempt exits 0 with "is_error": true, the message
+// "API Error: rate limit exceeded (429)" and "retry_after_s": 1.
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const USAGE = 'usage: fake-agent.mjs [--model M] [--prompt TEXT] [--context FILE|DIR] [--out NAME] | fake-agent.mjs MODEL PROMPT';
+const USAGE = 'usage: fake-agent.mjs [--model M] [--prompt TEXT] [--context FILE|DIR] [--out NAME] (prompt on stdin without --prompt) | fake-agent.mjs MODEL PROMPT';
 
 function parseArgs(argv) {
   const opts = { model: 'default', prompt: undefined, context: undefined, out: undefined };
@@ -44,8 +52,22 @@ function parseArgs(argv) {
   } else if (positional.length > 0) {
     fail(`unexpected arguments: ${positional.join(' ')}\n${USAGE}`, 2);
   }
-  if (opts.prompt === undefined || opts.prompt.trim() === '') fail(`no prompt given\n${USAGE}`, 2);
   return opts;
+}
+
+/** The prompt: --prompt when given, else all of stdin. */
+async function readPrompt(given) {
+  if (given !== undefined) return given;
+  if (process.stdin.isTTY) return '';
+  let text = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
+
+/** Ends stdout with the JSON result, on a line of its own. */
+function result(fields) {
+  process.stdout.write(`${JSON.stringify({ type: 'result', session_id: `fake-${process.pid}`, ...fields })}\n`);
 }
 
 function fail(message, code = 1) {
@@ -91,16 +113,20 @@ function hash(text) {
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  opts.prompt = await readPrompt(opts.prompt);
+  if (opts.prompt.trim() === '') fail(`no prompt given (on stdin or as --prompt)\n${USAGE}`, 2);
   const sheetId = process.env.BATON_SHEET_ID ?? 'manual';
   const attempt = process.env.BATON_ATTEMPT ?? '1';
   const workspace = process.env.BATON_WORKSPACE ?? process.cwd();
   const failureRate = envNumber('FAKE_AGENT_FAILURE_RATE', 0.15);
+  const rateLimitRate = envNumber('FAKE_AGENT_RATE_LIMIT_RATE', 0.05);
+  const crashShare = envNumber('FAKE_AGENT_CRASH_SHARE', 0.33);
   const minMs = envNumber('FAKE_AGENT_MIN_MS', 100);
   const maxMs = Math.max(minMs, envNumber('FAKE_AGENT_MAX_MS', 800));
 
   const say = (line) => process.stdout.write(`${line}\n`);
   say(`> agent session ${sheetId} (attempt ${attempt}) model=${opts.model}`);
-  say(`> user: ${opts.prompt}`);
+  say(`> user: ${opts.prompt.trim().split('\n').join('\n>       ')}`);
 
   // --context FILE reads one file; --context DIR reads every *.md file in it.
   let context = '';
@@ -126,9 +152,18 @@ async function main() {
   say(`[thinking ${thinkMs} ms]`);
   await sleep(thinkMs);
 
-  if (Math.random() < failureRate) {
+  const roll = Math.random();
+  if (roll < rateLimitRate) {
+    result({ is_error: true, result: 'API Error: rate limit exceeded (429)', retry_after_s: 1, total_cost_usd: 0 });
+    return;
+  }
+  if (roll < rateLimitRate + failureRate) {
     say('[tool] apply_patch ...');
-    fail(CRASHES[Math.floor(Math.random() * CRASHES.length)]);
+    const error = CRASHES[Math.floor(Math.random() * CRASHES.length)];
+    // Some failures are crashes without a result; the others report it, exiting 0.
+    if (Math.random() < crashShare) fail(error);
+    result({ is_error: true, result: error, total_cost_usd: Number((0.001 + Math.random() * 0.004).toFixed(4)) });
+    return;
   }
 
   const seed = hash(`${opts.model}|${opts.prompt}`);
@@ -154,7 +189,7 @@ async function main() {
     '',
     `model: ${opts.model}`,
     `attempt: ${attempt}`,
-    `prompt: ${opts.prompt}`,
+    `prompt: ${opts.prompt.trim().split('\n')[0]}`,
     ...(context !== '' ? [`context: ${context.split('\n').filter(Boolean).length} lines read`] : []),
     ...(tallyText !== '' ? [`earlier findings: ${tallyText}`] : []),
     '',
@@ -168,7 +203,7 @@ async function main() {
 
   say(`[tool] write_file ${resultFile}`);
   say(`tokens: input=${inputTokens} output=${outputTokens}`);
-  say(`cost_usd=${cost.toFixed(4)}`);
+  result({ is_error: false, result: `${findings.length} findings written to ${resultFile}`, total_cost_usd: Number(cost.toFixed(4)) });
 }
 
 main().catch((err) => fail(`internal error: ${err?.stack ?? err}`));

@@ -3,7 +3,7 @@ import { parseDuration } from './duration.js';
 import { formatPath, type ScoreProblem } from './errors.js';
 import type { InstrumentData, ScoreData } from './schema.js';
 import { RATE_LIMIT_DEFAULTS } from './rate-limit-defaults.js';
-import type { InstrumentSpec, RateLimitSpec } from './types.js';
+import type { InstrumentSpec, RateLimitSpec, StructuredOutputSpec } from './types.js';
 
 const DEFAULT_BREAKER_FAILURES = 5;
 const DEFAULT_BREAKER_COOLDOWN = '30s';
@@ -20,6 +20,7 @@ export function compileInstruments(
     out[name] = compileInstrument(name, instrument, baseDir);
   }
   for (const [name, spec] of Object.entries(out)) {
+    costGivenTwice(name, spec, problems);
     spec.fallback.forEach((other, i) => {
       const at = formatPath(['instruments', name, 'fallback', i]);
       if (other === name) problems.push({ path: at, message: `an instrument cannot fall back to itself` });
@@ -61,7 +62,14 @@ function compileInstrument(name: string, data: InstrumentData, baseDir: string):
   if (data.kind === 'command') {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(data.env ?? {})) env[key] = String(value);
-    return { ...common, kind: 'command', command: data.command.map(String), env, promptVia: data.prompt_via ?? 'stdin' };
+    return {
+      ...common,
+      kind: 'command',
+      command: data.command.map(String),
+      env,
+      promptVia: data.prompt_via ?? 'stdin',
+      ...(data.output !== undefined && { output: compileOutput(data.output) }),
+    };
   }
   return {
     ...common,
@@ -70,6 +78,25 @@ function compileInstrument(name: string, data: InstrumentData, baseDir: string):
     ...(data.module !== undefined && { module: path.resolve(baseDir, data.module) }),
     ...(data.run !== undefined && { fn: data.run }),
   };
+}
+
+function compileOutput(data: NonNullable<Extract<InstrumentData, { kind: 'command' }>['output']>): StructuredOutputSpec {
+  return {
+    format: data.format ?? 'json',
+    ...(data.cost !== undefined && { cost: data.cost }),
+    ...(data.failed !== undefined && { failed: data.failed }),
+    ...(data.message !== undefined && { message: data.message }),
+    ...(data.retry_after !== undefined && { retryAfter: data.retry_after }),
+  };
+}
+
+/** Two sources of one cost would be summed or one silently ignored: the score says which. */
+function costGivenTwice(name: string, spec: InstrumentSpec, problems: ScoreProblem[]): void {
+  if (spec.kind !== 'command' || spec.output?.cost === undefined || spec.costPattern === undefined) return;
+  problems.push({
+    path: formatPath(['instruments', name, 'output', 'cost']),
+    message: `give the cost one way: ${formatPath(['instruments', name, 'cost_pattern'])} is set too; remove one of them`,
+  });
 }
 
 function compileRateLimit(data: NonNullable<InstrumentData['rate_limit']>, at: string): RateLimitSpec {

@@ -280,6 +280,27 @@ const instrumentCommon = {
     .describe('A bounded queue in front of slow starts (a remote API, a cold process): dispatching never waits for them. @default { size: 0 }'),
 };
 
+// Structured output (issue 16): fields of the JSON result an agent CLI prints on stdout.
+const DOTTED_PATH = /^[^.\s]+(\.[^.\s]+)*$/;
+const dottedPath = z.string().regex(DOTTED_PATH, { error: 'must be a dotted path to a field, such as total_cost_usd or usage.cost' });
+
+const structuredOutputSchema = z
+  .strictObject({
+    format: z
+      .enum(['json', 'jsonl'])
+      .optional()
+      .describe('json: the JSON object that ends stdout (it may span lines); jsonl: the last line of stdout that parses as a JSON object. @default json'),
+    cost: dottedPath.optional().describe("Path to a number >= 0: the attempt's cost in USD (not with cost_pattern)."),
+    failed: dottedPath.optional().describe('Path to a boolean: true fails an attempt that exited 0.'),
+    message: dottedPath
+      .optional()
+      .describe("Path to a string: a failed attempt's error text, also tested against rate_limit.patterns."),
+    retry_after: dottedPath.optional().describe('Path to a number of seconds: the wait of a rate-limited attempt.'),
+  })
+  .describe('Fields read from the JSON result at the end of stdout (its last 8 MiB); output without one fails the attempt.');
+
+const outputField = { output: structuredOutputSchema.optional() };
+
 const commandInstrumentSchema = z
   .strictObject({
     kind: z.literal('command').describe('A subprocess, started without a shell.'),
@@ -297,6 +318,7 @@ const commandInstrumentSchema = z
       .optional()
       .describe("How a sheet's prompt reaches the program: `stdin` (written to its stdin, then closed), `file` (written to the attempt's folder; {{prompt_file}} in args is its path) or `arg` (appended as one argv element). @default stdin"),
     ...instrumentCommon,
+    ...outputField,
   })
   .describe('An instrument that runs a command.');
 

@@ -1,4 +1,4 @@
-import type { SheetFunction } from '../actors/instruments/instrument.js';
+import type { PromptVia, SheetFunction } from '../actors/instruments/instrument.js';
 import type { BackoffPolicy, DependencyFailurePolicy } from '../machines/types.js';
 
 /** A template compiled at load time: literal text and `{{name}}` references, names already checked. */
@@ -57,10 +57,17 @@ export interface CommandInstrumentSpec extends InstrumentCommon {
   env: Record<string, string>;
   /** How a sheet's prompt reaches the program. */
   promptVia: PromptVia;
+  output?: StructuredOutputSpec;
 }
 
-/** `stdin`: written to the program's stdin; `file`: a file whose path is `{{prompt_file}}`; `arg`: one more argv element. */
-export type PromptVia = 'stdin' | 'file' | 'arg';
+/** `output:`: fields of the JSON result at the end of stdout, each a dotted path as written. */
+export interface StructuredOutputSpec {
+  format: 'json' | 'jsonl';
+  cost?: string;
+  failed?: string;
+  message?: string;
+  retryAfter?: string;
+}
 
 export interface FunctionInstrumentSpec extends InstrumentCommon {
   kind: 'function';

@@ -136,13 +136,14 @@ describe('the packed package, installed in a fresh project', () => {
     // (.baton/agent-review): the helper is there and runs.
     const agent = await exec(process.execPath, ['examples/fake-agent.mjs', '--model', 'fast', '--prompt', 'check'], packed.project, {
       FAKE_AGENT_FAILURE_RATE: '0',
+      FAKE_AGENT_RATE_LIMIT_RATE: '0',
       FAKE_AGENT_MIN_MS: '0',
       FAKE_AGENT_MAX_MS: '0',
       BATON_SHEET_ID: 'check',
       BATON_ATTEMPT: '1',
       BATON_WORKSPACE: packed.dir,
     });
-    expect(agent).toMatch(/cost_usd=/);
+    expect(agent).toMatch(/^\{"type":"result".*"is_error":false.*"total_cost_usd":/m);
     expect(statSync(join(packed.project, 'examples/model-test/flaky-cli.sh')).mode & 0o111).not.toBe(0);
   });
 });

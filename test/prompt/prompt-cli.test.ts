@@ -5,7 +5,6 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { baton, CLI, scoreFile, type CliResult } from '../cli/run-cli.js';
 
-const node = JSON.stringify(process.execPath);
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Runs the built CLI with extra environment variables. */

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { abortedMessage } from '../abort-reason.js';
-import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument } from './instrument.js';
+import type { AttemptHooks, AttemptOutcome, AttemptRequest, Instrument, PromptVia } from './instrument.js';
 import { lastNonEmptyLine } from '../process/output-tail.js';
 import {
   closeQuietly,
@@ -19,7 +19,6 @@ import type { RemoteChild } from '../spawner/remote-child.js';
 import { cannotStartMessage, minimalEnv } from '../process/env.js';
 import { superviseProcess, type ProcessEnd, type SuperviseOptions } from '../process/supervise.js';
 import { errorMessage } from '../../util/error-message.js';
-import type { PromptVia } from '../../score/types.js';
 import { argumentTooLong } from './prompt-arg.js';
 
 export interface CommandInstrumentOptions {

@@ -54,6 +54,9 @@ export interface AttemptRequest {
   outputScan?: OutputScanRules;
 }
 
+/** `stdin`: the program's standard input; `file`: a file whose path is `{{prompt_file}}`; `arg`: one more argv element. */
+export type PromptVia = 'stdin' | 'file' | 'arg';
+
 type AttemptStatus = 'success' | 'failure';
 
 export interface AttemptOutcome {

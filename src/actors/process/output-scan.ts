@@ -21,6 +21,17 @@ export interface OutputScanRules {
    * and the first capture group of the last valid match of `retryAfter` (seconds).
    */
   rateLimit?: { patterns: PatternSource[]; retryAfter?: PatternSource; streams: OutputStream[] };
+  /** The instrument's `output:` block: fields read from the JSON result at the end of stdout. */
+  output?: StructuredOutputRules;
+}
+
+/** An instrument's `output:` block, its dotted paths as written. */
+export interface StructuredOutputRules {
+  format: 'json' | 'jsonl';
+  cost?: string;
+  failed?: string;
+  message?: string;
+  retryAfter?: string;
 }
 
 /** What one scanned stream said about a rate limit. */
@@ -36,6 +47,21 @@ export interface OutputFindings {
   costUsd?: number;
   /** One entry per stream of `rateLimit.streams`. */
   rateLimit?: Partial<Record<OutputStream, StreamFindings>>;
+  /** What the JSON result said, by the rules' `output`. */
+  structured?: StructuredFindings;
+}
+
+/** What the JSON result said; a field absent (or `null`) in it is absent here. */
+export interface StructuredFindings {
+  costUsd?: number;
+  failed?: boolean;
+  /** On one line, cut short (the whole message is scanned for rate limits). */
+  message?: string;
+  retryAfterS?: number;
+  /** What `rate_limit.patterns` and `rate_limit.retry_after` found in the whole message. */
+  rateLimit?: StreamFindings;
+  /** Why the result could not be read (no JSON object, a field of the wrong type): the attempt fails for it. */
+  problem?: string;
 }
 
 /** Longest piece of a line tested at once; a longer line is tested in pieces this long. */
@@ -93,8 +119,9 @@ function regex({ source, flags }: PatternSource, add: string): RegExp {
 /** Whether `value` is a well-formed `OutputScanRules` whose patterns all compile. */
 export function isOutputScanRules(value: unknown): value is OutputScanRules {
   if (!isRecord(value)) return false;
-  const { cost, rateLimit } = value;
+  const { cost, rateLimit, output } = value;
   if (cost !== undefined && !isPattern(cost)) return false;
+  if (output !== undefined && !isStructuredOutputRules(output)) return false;
   if (rateLimit === undefined) return true;
   return (
     isRecord(rateLimit) &&
@@ -104,6 +131,11 @@ export function isOutputScanRules(value: unknown): value is OutputScanRules {
     Array.isArray(rateLimit.streams) &&
     rateLimit.streams.every((stream) => stream === 'stdout' || stream === 'stderr')
   );
+}
+
+function isStructuredOutputRules(value: unknown): value is StructuredOutputRules {
+  if (!isRecord(value) || (value.format !== 'json' && value.format !== 'jsonl')) return false;
+  return [value.cost, value.failed, value.message, value.retryAfter].every((path) => path === undefined || typeof path === 'string');
 }
 
 function isPattern(value: unknown): value is PatternSource {

@@ -18,7 +18,8 @@ interface SettledAttempt {
 /**
  * Translates what an instrument reported into the event the sheet machine decides on. A
  * sheet past its own budget fails whatever the attempt did; a rate-limited attempt that
- * was not aborted waits; otherwise success (with its validation pass rate) or failure.
+ * was not aborted waits; otherwise success (with its validation pass rate) or failure. An
+ * attempt that exited 0 is a failure when its JSON result says so (`scan.failed`).
  */
 function settleAttempt(
   outcome: AttemptOutcome,
@@ -34,16 +35,15 @@ function settleAttempt(
     const error = `spent $${spent.toFixed(4)}, over its budget of $${sheet.budgetUsd.toFixed(4)}`;
     return { event: { type: 'OVER_BUDGET', error }, costUsd };
   }
-  if (outcome.status === 'success') {
+  if (outcome.status === 'success' && scan.failed !== true) {
     return { event: { type: 'SUCCEEDED', passRate: sheet.passRate, at, random }, costUsd };
   }
   if (scan.rateLimitWaitMs !== undefined && attempt.abortReason === undefined) {
     return { event: { type: 'RATE_LIMITED', waitMs: Math.max(0, scan.rateLimitWaitMs), at, maxLimitedRuns: sheet.maxLimitedRuns }, costUsd };
   }
-  return {
-    event: { type: 'FAILED', reason: failureReason(outcome, attempt), error: failureMessage(outcome, attempt), at, random },
-    costUsd,
-  };
+  // What baton itself did to the attempt (a timeout, a cancel) says more than what it printed.
+  const error = attempt.abortReason === undefined && scan.error !== undefined ? scan.error : failureMessage(outcome, attempt);
+  return { event: { type: 'FAILED', reason: failureReason(outcome, attempt), error, at, random }, costUsd };
 }
 
 function failureReason(outcome: AttemptOutcome, attempt: LiveAttempt): FailureReason {
@@ -69,6 +69,11 @@ const NO_SCAN: OutcomeScanSpec = Object.freeze({});
 export interface JudgedAttempt extends SettledAttempt {
   /** What the attempt says of its instrument's health, for the gates (a breaker counts it). */
   health: AttemptVerdict['health'];
+  /**
+   * The outcome as judged, for the sheet's record and the checkpoint: the instrument's own,
+   * or, when its JSON result failed an attempt that exited 0, a failure with that error.
+   */
+  outcome: AttemptOutcome;
 }
 
 /**
@@ -100,5 +105,7 @@ export function judgeAttempt(
       : event.type === 'SUCCEEDED' && event.passRate >= 1
         ? 'success'
         : 'none';
-  return { event, costUsd: settled.costUsd, health };
+  const judged: AttemptOutcome =
+    scan.failed === true ? { ...outcome, status: 'failure', ...(event.type === 'FAILED' && { error: event.error }) } : outcome;
+  return { event, costUsd: settled.costUsd, health, outcome: judged };
 }

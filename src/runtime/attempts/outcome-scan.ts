@@ -1,12 +1,22 @@
 import type { AttemptOutcome } from '../../actors/instruments/instrument.js';
-import { scanTexts, type OutputFindings, type OutputScanRules, type OutputStream, type PatternSource } from '../../actors/process/output-scan.js';
+import {
+  scanTexts,
+  type OutputFindings,
+  type OutputScanRules,
+  type OutputStream,
+  type PatternSource,
+  type StructuredFindings,
+} from '../../actors/process/output-scan.js';
+import { readStructuredOutput } from '../../actors/process/structured-output.js';
+import { OUTPUT_TAIL_BYTES } from '../../actors/process/output-tail.js';
 import { RATE_LIMIT_DEFAULTS } from '../../score/rate-limit-defaults.js';
-import type { RateLimitSpec } from '../../score/types.js';
+import type { RateLimitSpec, StructuredOutputSpec } from '../../score/types.js';
 
-/** What an instrument declares about reading its attempts' output (`rate_limit`, `cost_pattern`). */
+/** What an instrument declares about reading its attempts' output (`rate_limit`, `cost_pattern`, `output`). */
 export interface OutcomeScanSpec {
   rateLimit?: RateLimitSpec;
   costPattern?: RegExp;
+  output?: StructuredOutputSpec;
 }
 
 export interface OutcomeScan {
@@ -14,6 +24,10 @@ export interface OutcomeScan {
   rateLimitWaitMs?: number;
   /** The attempt's cost in USD, when known. */
   costUsd?: number;
+  /** Set when the JSON result fails an attempt that exited 0 (`output.failed`, or no result to read). */
+  failed?: true;
+  /** The error text of the failed attempt, when its JSON result gives one (or says why it could not be read). */
+  error?: string;
 }
 
 /**
@@ -32,8 +46,15 @@ export interface OutcomeScan {
  *   none, `defaultWaitMs`.
  *
  * Cost (any attempt): the first capture group of the LAST match of `cost_pattern` on stdout
- * whose value is a finite number >= 0 (agent CLIs print a running total), else the outcome's
- * own `costUsd` when it is one.
+ * whose value is a finite number >= 0 (agent CLIs print a running total), or `output.cost` of
+ * the JSON result (a score has one or the other), else the outcome's own `costUsd` when it is one.
+ *
+ * The JSON result (`output`) only ever adds a failure: an attempt that exited 0 fails when
+ * `output.failed` is true or the result cannot be read (no JSON object, a field of the wrong
+ * type), and a non-zero exit stays a failure whatever the result says. A failed attempt's
+ * error is then `output.message` (after the exit status); the message is one more text
+ * tested against `rate_limit.patterns`, and `output.retry_after` is the wait of a limit
+ * found anywhere, before any `retry_after` match.
  *
  * Every wait is at least `minWaitMs` (`RATE_LIMIT_DEFAULTS.minWaitMs` without a `rate_limit`),
  * so that no output, not even a zero wait, makes a sheet spin. Waits are whole milliseconds (rounded).
@@ -41,15 +62,43 @@ export interface OutcomeScan {
 export function scanOutcome(outcome: AttemptOutcome, instrument: OutcomeScanSpec): OutcomeScan {
   const result: OutcomeScan = {};
   const findings = outcome.scanned ?? scanTails(outcome, instrument);
-  const wait = rateLimitWait(outcome, instrument.rateLimit, findings);
+  const { output } = instrument;
+  const structured = output === undefined ? undefined : (findings.structured ?? structuredFromTail(outcome, output, instrument));
+  const verdict = output === undefined || structured === undefined ? undefined : structuredVerdict(outcome, output, structured);
+  if (verdict?.failed === true) result.failed = true;
+  if (verdict?.error !== undefined) result.error = verdict.error;
+  const failed = outcome.status !== 'success' || result.failed === true;
+  const wait = failed ? rateLimitWait(outcome, instrument.rateLimit, findings, structured) : undefined;
   if (wait !== undefined) result.rateLimitWaitMs = Math.max(wait, instrument.rateLimit?.minWaitMs ?? RATE_LIMIT_DEFAULTS.minWaitMs);
-  const cost = attemptCost(outcome, findings);
+  const cost = attemptCost(outcome, findings, structured);
   if (cost !== undefined) result.costUsd = cost;
   return result;
 }
 
-function rateLimitWait(outcome: AttemptOutcome, spec: RateLimitSpec | undefined, findings: OutputFindings): number | undefined {
-  if (outcome.status === 'success') return undefined;
+/** Whether the JSON result fails the attempt, and the error text it gives a failed one. */
+function structuredVerdict(
+  outcome: AttemptOutcome,
+  output: StructuredOutputSpec,
+  structured: StructuredFindings,
+): { failed?: true; error?: string } {
+  if (outcome.status === 'success') {
+    if (structured.problem !== undefined) return { failed: true, error: structured.problem };
+    if (structured.failed !== true) return {};
+    const said = `exited 0 but reported a failure (${output.failed ?? 'failed'} is true)`;
+    return { failed: true, error: structured.message === undefined ? said : `${said}: ${structured.message}` };
+  }
+  if (structured.message === undefined) return {};
+  const exit =
+    typeof outcome.exitCode === 'number' ? `exited with status ${outcome.exitCode}` : typeof outcome.signal === 'string' ? `killed by ${outcome.signal}` : undefined;
+  return exit === undefined ? {} : { error: `${exit}: ${structured.message}` };
+}
+
+function rateLimitWait(
+  outcome: AttemptOutcome,
+  spec: RateLimitSpec | undefined,
+  findings: OutputFindings,
+  structured: StructuredFindings | undefined,
+): number | undefined {
 
   const reported = outcome.rateLimitedS;
   if (typeof reported === 'number' && !Number.isNaN(reported)) {
@@ -57,20 +106,17 @@ function rateLimitWait(outcome: AttemptOutcome, spec: RateLimitSpec | undefined,
   }
 
   if (spec === undefined || spec.patterns.length === 0) return undefined;
-  const streams = streamsOf(spec).map((stream) => findings.rateLimit?.[stream]);
-  if (!streams.some((stream) => stream?.rateLimited === true)) return undefined;
+  // The message comes after the streams: a `retry_after` match in them is found first.
+  const texts = [...streamsOf(spec).map((stream) => findings.rateLimit?.[stream]), structured?.rateLimit];
+  if (!texts.some((text) => text?.rateLimited === true)) return undefined;
 
-  if (spec.retryAfter !== undefined) {
-    for (const stream of streams) {
-      const seconds = stream?.retryAfterS;
-      if (seconds !== undefined) return Math.round(Math.min(seconds * 1000, spec.maxWaitMs));
-    }
-  }
-  return spec.defaultWaitMs;
+  const seconds = structured?.retryAfterS ?? (spec.retryAfter !== undefined ? texts.find((text) => text?.retryAfterS !== undefined)?.retryAfterS : undefined);
+  return seconds === undefined ? spec.defaultWaitMs : Math.round(Math.min(seconds * 1000, spec.maxWaitMs));
 }
 
-function attemptCost(outcome: AttemptOutcome, findings: OutputFindings): number | undefined {
+function attemptCost(outcome: AttemptOutcome, findings: OutputFindings, structured: StructuredFindings | undefined): number | undefined {
   if (findings.costUsd !== undefined) return findings.costUsd;
+  if (structured?.costUsd !== undefined) return structured.costUsd;
   const own = outcome.costUsd;
   return typeof own === 'number' && Number.isFinite(own) && own >= 0 ? own : undefined;
 }
@@ -79,6 +125,15 @@ function scanTails(outcome: AttemptOutcome, instrument: OutcomeScanSpec): Output
   const rules = outputScanRules(instrument);
   if (rules === undefined || (outcome.stdoutTail === undefined && outcome.stderrTail === undefined)) return {};
   return scanTexts(rules, { stdout: outcome.stdoutTail ?? '', stderr: outcome.stderrTail ?? '' });
+}
+
+/** An outcome without the instrument's findings (one that reports only tails): its stdout tail is read instead. */
+function structuredFromTail(outcome: AttemptOutcome, output: StructuredOutputSpec, instrument: OutcomeScanSpec): StructuredFindings | undefined {
+  const tail = outcome.stdoutTail;
+  if (tail === undefined) return undefined;
+  // A tail shorter than the most a tail holds (less a character cut at its start) is the whole stream.
+  const whole = Buffer.byteLength(tail) < OUTPUT_TAIL_BYTES - 3;
+  return readStructuredOutput(tail, whole, output, outputScanRules(instrument)?.rateLimit);
 }
 
 function streamsOf(spec: RateLimitSpec): OutputStream[] {
@@ -94,12 +149,13 @@ const rulesOf = new WeakMap<OutcomeScanSpec, OutputScanRules | undefined>();
  */
 export function outputScanRules(instrument: OutcomeScanSpec): OutputScanRules | undefined {
   if (rulesOf.has(instrument)) return rulesOf.get(instrument);
-  const { rateLimit, costPattern } = instrument;
+  const { rateLimit, costPattern, output } = instrument;
   const rules: OutputScanRules | undefined =
-    rateLimit === undefined && costPattern === undefined
+    rateLimit === undefined && costPattern === undefined && output === undefined
       ? undefined
       : {
           ...(costPattern !== undefined && { cost: source(costPattern) }),
+          ...(output !== undefined && { output }),
           ...(rateLimit !== undefined &&
             rateLimit.patterns.length > 0 && {
               rateLimit: {

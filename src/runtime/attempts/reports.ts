@@ -98,11 +98,11 @@ export class AttemptReports {
     const heldUntil = gates.ended(attempt, verdict);
     // A rate-limited sheet waits as long as its instrument's limit holds, which may be longer than its own wait.
     if (event.type === 'RATE_LIMITED' && heldUntil !== undefined) settled.event = { ...event, waitMs: Math.max(0, heldUntil - now) };
-    job.attemptJudged(record, outcome, settled.costUsd, settled.event.type === 'SUCCEEDED' ? settled.event.passRate : undefined);
+    job.attemptJudged(record, settled.outcome, settled.costUsd, settled.event.type === 'SUCCEEDED' ? settled.event.passRate : undefined);
     if (bus.observed) bus.emit(attemptEndedEvent(job, record, attempt, judgement(settled.event), settled.costUsd, now));
     sheets.send(job, record, settled.event);
     if (attempt.row !== undefined) {
-      job.checkpoint?.attemptFinished(attempt.row, outcome, record, now, settled.costUsd, settled.event.type === 'RATE_LIMITED');
+      job.checkpoint?.attemptFinished(attempt.row, settled.outcome, record, now, settled.costUsd, settled.event.type === 'RATE_LIMITED');
     }
     if (job.budgetSpent) this.host.budgetSpent(job);
   }
