@@ -168,6 +168,7 @@ export {
   type SheetFunctionContext,
   type SheetFunctionResult,
   type StreamFindings,
+  type ContextItem,
 } from './actors/index.js';
 
 // Batched fan-out: group items, run batches under maxInFlight, pull the source lazily

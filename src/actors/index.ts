@@ -2,6 +2,7 @@ export type {
   AttemptHooks,
   AttemptOutcome,
   AttemptRequest,
+  ContextItem,
   DependencyOutput,
   Instrument,
   SheetFunction,

@@ -5,14 +5,21 @@ import { errorMessage } from '../util/error-message.js';
 /**
  * Plays one attempt on an instrument. Whatever the instrument does (throws synchronously,
  * rejects, returns garbage), the musician resolves with an outcome, so a sheet can never be
- * left `dispatched` or `running` without a result.
+ * left `dispatched` or `running` without a result. A request still being assembled (its
+ * context read from files) is awaited here, so that the conductor never waits for it.
  */
 export function perform(
   instrument: Instrument,
-  request: AttemptRequest,
+  request: AttemptRequest | Promise<AttemptRequest>,
   abort: AbortSource,
   onStarted: (info?: { pid?: number }) => void,
 ): Promise<AttemptOutcome> {
+  if (request instanceof Promise) {
+    return request.then(
+      (ready) => perform(instrument, ready, abort, onStarted),
+      (error: unknown): AttemptOutcome => ({ status: 'failure', error: `its context could not be assembled: ${errorMessage(error)}` }),
+    );
+  }
   let played: Promise<AttemptOutcome>;
   try {
     const direct = (instrument as Partial<AbortSourceInstrument>)[RUN_WITH_ABORT_SOURCE];

@@ -9,6 +9,7 @@ import type { ScoreData } from './schema.js';
 import { resolveStage } from './stage.js';
 import { checkSheetLimit } from './sheet-limit.js';
 import { compileStageTemplates } from './stage-templates.js';
+import { checkContextReaches, compileStageContext } from './stage-context.js';
 import type { Score } from './types.js';
 
 const SCORE_DEFAULTS = { concurrency: 10, pacing: 0, sequential: false } as const;
@@ -57,7 +58,9 @@ export function compileScore(data: ScoreData, options: CompileOptions): Score {
 
   data.sheets.forEach((sheet, i) => {
     const context = { stages, index, instruments, dependenciesUnresolved: unresolved[i]! };
+    compileStageContext(sheet, stages[i]!, context, problems);
     compileStageTemplates(sheet, stages[i]!, context, problems);
+    checkContextReaches(stages[i]!, context, problems);
   });
 
   throwIfProblems(problems);

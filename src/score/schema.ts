@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { SheetFunction } from '../actors/instruments/instrument.js';
 import { durationMs, durationProblem } from './duration.js';
+import { sizeProblem } from './size.js';
 
 /** Score names, sheet ids and instrument names. */
 const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
@@ -139,6 +140,43 @@ const validationSchema = z
   })
   .describe('One check run after a successful attempt: all pass → completed; some pass → completion mode.');
 
+// Cross-sheet context: what a sheet's prompt is given of its dependencies' output and of files.
+const size = z
+  .union([z.number(), z.string()], { error: 'expected a size: bytes, or a string like "64KiB", "1MiB"' })
+  .check((ctx) => {
+    const problem = sizeProblem(ctx.value);
+    if (problem !== null) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
+
+const workspaceGlob = z
+  .string()
+  .min(1)
+  .check((ctx) => {
+    const glob = ctx.value;
+    const problem = glob.startsWith('/')
+      ? 'must be relative to the workspace, not an absolute path'
+      : glob.split('/').includes('..')
+        ? 'must stay under the workspace: no ".." segment'
+        : null;
+    if (problem !== null) ctx.issues.push({ code: 'custom', message: `${JSON.stringify(glob)} ${problem}`, input: glob });
+  });
+
+const contextSchema = z
+  .strictObject({
+    deps: z
+      .union([z.boolean(), z.array(z.string()).min(1)], { error: 'expected true, false or a list of dependency ids' })
+      .optional()
+      .describe('The output (stdout; a function\'s output as JSON) of direct dependencies: true for every one, or a list of ids (a sheet, a fan-out, one member). @default false'),
+    files: z
+      .array(workspaceGlob)
+      .min(1)
+      .optional()
+      .describe('Globs of files under the workspace (`*`, `**`, `?`, `[ab]`, `{a,b}`); every match is one item, in sorted order.'),
+    max_bytes: size.optional().describe('Most bytes of one item; a longer one is cut, with a line saying what was cut. @default 64KiB'),
+    total_max_bytes: size.optional().describe('Most bytes of all the items together. @default 512KiB'),
+  })
+  .describe('Cross-sheet context, rendered at {{context}} (appended to the prompt when the prompt does not name it) and given to a function as ctx.context.');
+
 const sheetSchema = z
   .strictObject({
     id: id.describe('Unique sheet id, [A-Za-z0-9._-]+. A fan-out expands to <id>.1 … <id>.<n>.'),
@@ -152,6 +190,7 @@ const sheetSchema = z
       .describe('Sheets this one waits for: a sheet id, a fan-out id (every member) or one member (`analyze.2`).'),
     fan_out: cap.optional().describe('Expands the entry into this many sheets, <id>.1 … <id>.<n>.'),
     validations: z.array(validationSchema).optional().describe('Checks of a successful attempt.'),
+    context: contextSchema.optional(),
     ...sheetSettings,
   })
   .describe('One entry of the job: a sheet, or a fan-out of sheets.');

@@ -2,13 +2,15 @@ import { pathOf } from './defaults/resolve.js';
 import type { ScoreProblem } from './errors.js';
 import type { StageIndex } from './graph.js';
 import type { SheetData } from './schema.js';
-import { TemplateError, compileTemplate, dependencyOf, varOf } from './template.js';
+import { TemplateError, compileTemplate, dependencyOf, dependencyOutputOf, varOf } from './template.js';
 import type { DependencyRef, InstrumentSpec, StageSpec, Template, ValidationSpec } from './types.js';
 
 /** The template name listing the validations that failed after the previous attempt. */
 const FAILED_VALIDATIONS = 'validations.failed';
 /** The template name of the file a prompt is written to, for an instrument with `prompt_via: file`. */
 const PROMPT_FILE = 'prompt_file';
+/** The template name of the sheet's assembled cross-sheet context. */
+const CONTEXT = 'context';
 
 /** What a stage's templates may name, once every stage and dependency is resolved. */
 export interface TemplateContext {
@@ -32,7 +34,7 @@ export function compileStageTemplates(
   const onlyInArgs = (name: string, where: string) => `template name "${name}" is only available in args, not in ${where}`;
   // A validation checks the attempt that just ran: the failures of the one before are no input to it.
   const inValidations = (name: string) =>
-    name === FAILED_VALIDATIONS || name === PROMPT_FILE ? onlyInArgs(name, 'validations') : inArgs(name);
+    name === FAILED_VALIDATIONS || name === PROMPT_FILE ? onlyInArgs(name, 'validations') : (readAtDispatch(name) ?? inArgs(name));
   // The prompt is what the prompt file holds: it cannot name that file.
   const inPrompt = (name: string) => (name === PROMPT_FILE ? onlyInArgs(name, 'the prompt') : inArgs(name));
   const compile = (source: string, path: string, allowed = inArgs): Template => {
@@ -83,7 +85,17 @@ function promptFileProblem(stage: StageSpec, context: TemplateContext): string |
   return stage.prompt === undefined ? `template name "${PROMPT_FILE}" needs a prompt: set prompt on the sheet or in defaults` : null;
 }
 
+// Outputs and files are read before an attempt starts; a validation is rendered after it ends, from what it was given.
+function readAtDispatch(name: string): string | null {
+  return name === CONTEXT || dependencyOutputOf(name) !== undefined
+    ? `template name "${name}" is only available in args and the prompt, not in validations`
+    : null;
+}
+
 function nameProblem(name: string, stage: StageSpec, context: TemplateContext): string | null {
+  if (name === CONTEXT) {
+    return stage.context === undefined ? `template name "${CONTEXT}" needs a context: set context on the sheet` : null;
+  }
   if (name === 'model') {
     return stage.model === undefined
       ? 'template name "model" needs a model: set model on the sheet or in defaults'
@@ -99,22 +111,40 @@ function nameProblem(name: string, stage: StageSpec, context: TemplateContext): 
   if (dependency !== undefined && !context.dependenciesUnresolved) {
     return dependencyProblem(name, dependency, stage, context);
   }
+  const output = dependencyOutputOf(name);
+  if (output !== undefined && !context.dependenciesUnresolved) {
+    return directDependencyProblem(name, output, stage, context, 'output');
+  }
   return null;
 }
 
 function dependencyProblem(name: string, id: string, stage: StageSpec, context: TemplateContext): string | null {
+  const problem = directDependencyProblem(name, id, stage, context, 'output_file');
+  if (problem !== null) return problem;
+  const target = context.stages[context.index.resolve(id)!.stage]!;
+  const instrument = context.instruments[target.instrument];
+  if (instrument?.kind === 'function') {
+    return `template name "${name}": "${id}" runs on function instrument "${instrument.name}", which captures no output file`;
+  }
+  return null;
+}
+
+/** Why `id` in `name` is not one direct dependency of the stage, or null. */
+function directDependencyProblem(
+  name: string,
+  id: string,
+  stage: StageSpec,
+  context: TemplateContext,
+  field: 'output' | 'output_file',
+): string | null {
   const ref = context.index.resolve(id);
   if (ref === undefined) return `unknown template name "${name}": no sheet "${id}"`;
   const target = context.stages[ref.stage]!;
   if (ref.member === undefined && target.fanOut !== undefined) {
-    return `template name "${name}" names the whole fan-out "${id}" (${target.fanOut} sheets): name one member, e.g. deps.${id}.1.output_file`;
+    return `template name "${name}" names the whole fan-out "${id}" (${target.fanOut} sheets): name one member, e.g. deps.${id}.1.${field}`;
   }
   if (!stage.dependsOn.some((r) => covers(r, ref))) {
     return `unknown template name "${name}": "${id}" is not a direct dependency of this sheet (add it to depends_on)`;
-  }
-  const instrument = context.instruments[target.instrument];
-  if (instrument?.kind === 'function') {
-    return `template name "${name}": "${id}" runs on function instrument "${instrument.name}", which captures no output file`;
   }
   return null;
 }

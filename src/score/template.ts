@@ -21,6 +21,10 @@ export interface TemplateScope {
   validations?: { failed: string[] };
   /** Absolute path of the attempt's prompt file, for an instrument with `prompt_via: file`. */
   prompt_file?: string;
+  /** The sheet's assembled cross-sheet context, for `{{context}}`. */
+  context?: string;
+  /** The text of each dependency's output named by `{{deps.ID.output}}`, by sheet id. */
+  outputs?: Record<string, string>;
 }
 
 /** The names a template may use; `NAME` and `ID` stand for a var and a dependency. */
@@ -37,11 +41,14 @@ export const TEMPLATE_NAMES = [
   'prompt_file',
   'vars.NAME',
   'deps.ID.output_file',
+  'context',
+  'deps.ID.output',
 ] as const;
 
 const VARS = 'vars.';
 const DEPS = 'deps.';
 const OUTPUT_FILE = '.output_file';
+const OUTPUT = '.output';
 /** `validations.failed`: the failed validations' descriptions joined with this. */
 const FAILED_VALIDATIONS_SEPARATOR = '; ';
 const FIXED_NAMES: ReadonlySet<string> = new Set(
@@ -68,6 +75,11 @@ export function dependencyOf(name: string): string | undefined {
     : undefined;
 }
 
+/** The sheet id a `deps.ID.output` reference names, or undefined for any other name. */
+export function dependencyOutputOf(name: string): string | undefined {
+  return name.startsWith(DEPS) && name.endsWith(OUTPUT) ? name.slice(DEPS.length, name.length - OUTPUT.length) : undefined;
+}
+
 /** Why `name` is not a template name in any score, or null if it has a known form. */
 export function templateNameProblem(name: string): string | null {
   if (name === '') return 'empty template name "{{}}"';
@@ -76,8 +88,10 @@ export function templateNameProblem(name: string): string | null {
   if (variable !== undefined && variable !== '') return null;
   const dependency = dependencyOf(name);
   if (dependency !== undefined && dependency !== '') return null;
+  const output = dependencyOutputOf(name);
+  if (output !== undefined && output !== '') return null;
   if (name.startsWith(DEPS)) {
-    return `unknown template name "${name}": a dependency's output is named deps.ID.output_file`;
+    return `unknown template name "${name}": a dependency's output is named deps.ID.output (its text) or deps.ID.output_file (its file)`;
   }
   return `unknown template name "${name}": known names are ${TEMPLATE_NAMES.join(', ')}`;
 }
@@ -157,7 +171,10 @@ function valueOf(name: string, scope: TemplateScope): string {
       return scope.validations?.failed.join(FAILED_VALIDATIONS_SEPARATOR) ?? '';
     case 'prompt_file':
       return scope.prompt_file ?? '';
+    case 'context':
+      return scope.context ?? '';
   }
   if (name.charCodeAt(0) === 118 /* v */) return scope.vars[name.slice(VARS.length)] ?? '';
+  if (name.endsWith(OUTPUT)) return scope.outputs?.[name.slice(DEPS.length, name.length - OUTPUT.length)] ?? '';
   return scope.deps[name.slice(DEPS.length, name.length - OUTPUT_FILE.length)]?.output_file ?? '';
 }

@@ -85,6 +85,18 @@ export type ValidationSpec =
   | { kind: 'file_matches'; path: Template; pattern: string }
   | { kind: 'command_succeeds'; argv: Template[] };
 
+/** A sheet's cross-sheet context: what `{{context}}` holds, resolved at load time. */
+export interface ContextSpec {
+  /** The direct dependencies whose output is included, as written in `deps` (all of them for `true`). */
+  deps: DependencyRef[];
+  /** Globs under the workspace. */
+  files: string[];
+  /** Most bytes of one item (and of one `{{deps.ID.output}}`). */
+  maxBytes: number;
+  /** Most bytes of all the items together. */
+  totalMaxBytes: number;
+}
+
 /** A dependency of a stage: every member of `stage`, or only its member number `member` (1-based). */
 export interface DependencyRef {
   stage: number;
@@ -106,6 +118,8 @@ export interface StageSpec {
   /** The sheet's prompt (its own or the defaults'), rendered at every dispatch like `args`. */
   prompt?: Template;
   validations: ValidationSpec[];
+  /** Cross-sheet context; absent when the sheet has none. */
+  context?: ContextSpec;
   retries: number;
   backoff: BackoffPolicy;
   timeoutMs?: number;

@@ -50,6 +50,7 @@ describe('function instrument', () => {
       vars: { region: 'eu' },
       deps: { fetch: { output_file: '/tmp/fetch.stdout' } },
       signal: controller.signal,
+      context: [],
     });
   });
 

@@ -58,6 +58,7 @@ function runCall(
     get signal() {
       return abort.signal;
     },
+    context: request.context ?? [],
   };
   let returned: unknown;
   try {

@@ -33,6 +33,8 @@ export interface AttemptRequest {
    * gets it as `ctx.prompt`.
    */
   prompt?: string;
+  /** The items of the sheet's cross-sheet context, in order; absent when it has none. */
+  context?: ContextItem[];
   /**
    * Absolute path prefix for this attempt's captured output: the streams go to
    * `${outputPrefix}.stdout` and `${outputPrefix}.stderr`. The instrument creates the
@@ -134,6 +136,18 @@ export interface DependencyOutput {
   output?: unknown;
 }
 
+/** One item of a sheet's cross-sheet context: a dependency's output or a file. */
+export interface ContextItem {
+  /** The dependency's sheet id, or the file's path relative to the workspace (a glob that matched nothing). */
+  source: string;
+  /** Its content, cut to the context's sizes (a cut never splits a character); empty when there is none. */
+  text: string;
+  /** Some of its content was cut. */
+  truncated: boolean;
+  /** What else there is to know: `skipped`, `no output`, `missing`, `no file matches`, `unreadable: …`, `not valid UTF-8 …`. */
+  note?: string;
+}
+
 export interface SheetFunctionContext {
   sheet: {
     id: string;
@@ -152,6 +166,8 @@ export interface SheetFunctionContext {
   /** The sheet's rendered prompt; undefined when it has none. */
   prompt: string | undefined;
   signal: AbortSignal;
+  /** The items of the sheet's cross-sheet context; empty when it has none. */
+  context: ContextItem[];
 }
 
 export interface SheetFunctionResult {

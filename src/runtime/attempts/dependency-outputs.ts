@@ -1,6 +1,7 @@
 import type { DependencyOutput } from '../../actors/instruments/instrument.js';
 import type { Job } from '../model/job.js';
 import type { SheetRecord } from '../model/sheet-record.js';
+import type { DependencyRef } from '../../score/types.js';
 
 /**
  * The outputs of a sheet's direct dependencies, by sheet id. Built lazily: a sheet that
@@ -20,15 +21,7 @@ export function dependencyOutputs(job: Job, record: SheetRecord): Record<string,
     if (dep.output !== undefined) output.output = dep.output;
     return output;
   };
-  const ids = (): string[] => {
-    const out = new Set<string>();
-    for (const ref of refs) {
-      const stage = job.stages[ref.stage]!;
-      if (ref.member !== undefined) out.add(job.sheets[stage.first + ref.member - 1]!.id);
-      else for (let i = 0; i < stage.size; i++) out.add(job.sheets[stage.first + i]!.id);
-    }
-    return [...out];
-  };
+  const ids = (): string[] => directDependencies(job, refs).map((dep) => dep.id);
   return new Proxy({} as Record<string, DependencyOutput>, {
     get: (_, key) => (typeof key === 'string' ? lookup(key) : undefined),
     has: (_, key) => typeof key === 'string' && lookup(key) !== undefined,
@@ -38,4 +31,15 @@ export function dependencyOutputs(job: Job, record: SheetRecord): Record<string,
       return value === undefined ? undefined : { value, enumerable: true, configurable: true, writable: false };
     },
   });
+}
+
+/** The sheets `refs` name, once each: in the order of `refs` (depends_on), a fan-out's members by index. */
+export function directDependencies(job: Job, refs: readonly DependencyRef[]): SheetRecord[] {
+  const out = new Set<SheetRecord>();
+  for (const ref of refs) {
+    const stage = job.stages[ref.stage]!;
+    if (ref.member !== undefined) out.add(job.sheets[stage.first + ref.member - 1]!);
+    else for (let i = 0; i < stage.size; i++) out.add(job.sheets[stage.first + i]!);
+  }
+  return [...out];
 }

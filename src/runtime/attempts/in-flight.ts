@@ -14,6 +14,7 @@ import { DispatchBufferRegistry } from './buffer/registry.js';
 import type { Launch, MusicianReport } from './launch.js';
 import { errorMessage } from '../../util/error-message.js';
 import { attemptNumber, attemptRequest, renderValidations } from './request.js';
+import { assembleContext, needsContext } from './context.js';
 
 export interface AttemptsHost {
   readonly clock: Clock;
@@ -79,7 +80,12 @@ export class AttemptsInFlight {
     attempt.row = job.checkpoint?.attemptStarted(record, attempt, now);
     this.live.add(attempt);
     this.playing++;
-    return { job, record, attempt, request: attemptRequest(job, record, context, name, model) };
+    const launch: Launch = { job, record, attempt, request: attemptRequest(job, record, context, name, model) };
+    if (needsContext(record.stage.spec)) {
+      launch.assemble = () =>
+        assembleContext(job, record).then((assembled) => (launch.request = attemptRequest(job, record, context, name, model, assembled)));
+    }
+    return launch;
   }
 
   /**
@@ -111,7 +117,7 @@ export class AttemptsInFlight {
       return;
     }
     const instrument = job.instruments.get(name) as Instrument;
-    const played = perform(instrument, request, attempt.abort, (info) =>
+    const played = perform(instrument, launch.assemble?.() ?? request, attempt.abort, (info) =>
       this.host.post({ kind: 'started', job, record, attempt, pid: info?.pid }),
     );
     void played.then((outcome) => this.conclude(launch, outcome));

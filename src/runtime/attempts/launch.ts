@@ -9,6 +9,11 @@ export interface Launch {
   record: SheetRecord;
   attempt: LiveAttempt;
   request: AttemptRequest;
+  /**
+   * For a sheet with a context (or a `{{deps.ID.output}}`): reads it and renders the request
+   * again with it, replacing `request`. Called by whoever starts the musician.
+   */
+  assemble?: () => Promise<AttemptRequest>;
 }
 
 /** What a musician reports back, through the conductor's inbox. */

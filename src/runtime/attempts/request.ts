@@ -1,6 +1,7 @@
 import type { AttemptRequest, DependencyOutput } from '../../actors/instruments/instrument.js';
 import type { SheetContext } from '../../machines/sheet.js';
 import { dependencyOutputs } from './dependency-outputs.js';
+import { contextScope, promptWithContext, type AssembledContext } from './context.js';
 import { outputScanRules } from './outcome-scan.js';
 import type { Job } from '../model/job.js';
 import type { Template } from '../../score/types.js';
@@ -15,13 +16,14 @@ export function attemptNumber(context: SheetContext): number {
   return context.mode === 'completion' ? context.completionUsed + 1 : context.attempts + 1;
 }
 
-/** Everything the instrument needs for this attempt, templates rendered. */
+/** Everything the instrument needs for this attempt, templates rendered (with `assembled`, once it is read). */
 export function attemptRequest(
   job: Job,
   record: SheetRecord,
   context: SheetContext,
   instrument: string,
   model: string | undefined,
+  assembled?: AssembledContext,
 ): AttemptRequest {
   const spec = record.stage.spec;
   const attempt = attemptNumber(context);
@@ -44,10 +46,11 @@ export function attemptRequest(
       vars: spec.vars,
       deps,
       validations: { failed },
+      ...contextScope(assembled),
       ...(promptFile !== undefined && instrumentSpec?.kind === 'command' && instrumentSpec.promptVia === 'file' && { prompt_file: promptFile }),
     };
     args = spec.args.map((template) => renderTemplate(template, scope));
-    if (spec.prompt !== undefined) prompt = renderPrompt(spec.prompt, scope);
+    if (spec.prompt !== undefined) prompt = promptWithContext(renderPrompt(spec.prompt, scope), spec.prompt, assembled);
   }
   return {
     jobId: job.jobId,
@@ -62,6 +65,7 @@ export function attemptRequest(
     deps,
     args,
     ...(prompt !== undefined && { prompt }),
+    ...(assembled !== undefined && spec.context !== undefined && { context: assembled.items }),
     outputPrefix,
     ...(failed.length > 0 ? { failedValidations: failed } : {}),
     ...(outputScan !== undefined ? { outputScan } : {}),

@@ -36,7 +36,7 @@ function startMusician(host: LaunchStartsHost, launch: Launch): Promise<StartFai
   const abort = attempt.abort;
   return new Promise((resolve) => {
     let started = false;
-    const played = perform(instrument, request, abort, (info) => {
+    const played = perform(instrument, launch.assemble?.() ?? request, abort, (info) => {
       started = true;
       host.post({ kind: 'started', job, record, attempt, pid: info?.pid });
       resolve(undefined);
