@@ -174,9 +174,10 @@ async function main() {
   const rate = opts.model === 'deep' ? 15 : 3; // USD per million tokens, made up
   const cost = ((inputTokens + outputTokens * 4) * rate) / 1_000_000;
 
-  // Findings already present in the context (e.g. earlier reviews), tallied by level.
+  // Findings already present in the context (e.g. earlier reviews), tallied by level: read
+  // with --context, or given in the prompt (baton's `context:` block puts it there).
   const tally = {};
-  for (const m of context.matchAll(/^- \*\*(\w+)\*\*/gm)) tally[m[1]] = (tally[m[1]] ?? 0) + 1;
+  for (const m of `${context}\n${opts.prompt}`.matchAll(/^- \*\*(\w+)\*\*/gm)) tally[m[1]] = (tally[m[1]] ?? 0) + 1;
   const tallyText = Object.entries(tally).sort().map(([level, n]) => `${n} ${level}`).join(', ');
 
   say('[tool] grep -rn "TODO" src/');

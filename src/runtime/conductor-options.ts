@@ -32,6 +32,14 @@ export interface ConductorOptions {
    * @default four times the job's `concurrency`, at least 32 and at most 1,000
    */
   readyWindow?: number;
+  /**
+   * Whether an attempt reads its sheet's `context` and the `{{deps.ID.output}}` it names
+   * (real files, read before the instrument is called). `baton simulate` turns it off: its
+   * instruments read nothing, and real I/O between virtual-time steps would make a seed's
+   * run differ from one run to the next; `{{context}}` and those names render empty then.
+   * @default true
+   */
+  readContext?: boolean;
   /** Receives XState inspection events of the conductor and of every sheet actor. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }

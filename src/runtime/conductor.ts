@@ -115,6 +115,7 @@ export class Conductor {
       sheets: this.sheets,
       post: (report) => this.inbox.post(report),
       roomFreed: wake,
+      readContext: options.readContext ?? true,
     });
     this.reports = new AttemptReports({
       clock: this.clock,

@@ -31,7 +31,7 @@ export async function runOnce(score: Score, behaviours: Behaviours, graph: Sheet
       new SimulatedInstrument(name, state, spec.rateLimit?.maxWaitMs ?? Infinity),
     ]),
   );
-  const conductor = new Conductor({ clock, random: seededRandom(streamSeed(seed, run, 'conductor')) });
+  const conductor = new Conductor({ clock, random: seededRandom(streamSeed(seed, run, 'conductor')), readContext: false });
   try {
     const jobId = conductor.register(score, { instruments });
     let result: JobResult | undefined;

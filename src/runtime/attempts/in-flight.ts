@@ -23,6 +23,8 @@ export interface AttemptsHost {
   post(report: MusicianReport): void;
   /** A full dispatch buffer has room again. */
   roomFreed(): void;
+  /** `ConductorOptions.readContext`. */
+  readonly readContext: boolean;
 }
 
 /**
@@ -81,7 +83,7 @@ export class AttemptsInFlight {
     this.live.add(attempt);
     this.playing++;
     const launch: Launch = { job, record, attempt, request: attemptRequest(job, record, context, name, model) };
-    if (needsContext(record.stage.spec)) {
+    if (this.host.readContext && needsContext(record.stage.spec)) {
       launch.assemble = () =>
         assembleContext(job, record).then((assembled) => (launch.request = attemptRequest(job, record, context, name, model, assembled)));
     }
