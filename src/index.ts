@@ -18,6 +18,7 @@ export {
   UnknownDecisionError,
   UnknownJobError,
   UnknownSheetError,
+  WorkspaceError,
 } from './runtime/errors.js';
 export type { InstrumentOverrides } from './runtime/instruments.js';
 export {

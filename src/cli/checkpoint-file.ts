@@ -6,6 +6,7 @@ import type { LockInfo } from '../store/types.js';
 import { hostname } from 'node:os';
 import type { Score } from '../score/types.js';
 import { archiveRun, archiveStrayOutputs } from './run-archive.js';
+import { ensureWorkspace } from '../runtime/errors.js';
 
 /** `<workspace>/baton.db`: the job's checkpoint. */
 export function checkpointFile(score: Score): string {
@@ -35,7 +36,7 @@ export interface FreshCheckpoint {
  */
 export function freshCheckpoint(score: Score, scorePath: string, now: Date): FreshCheckpoint {
   const path = checkpointFile(score);
-  mkdirSync(score.workspace, { recursive: true });
+  ensureWorkspace(score.workspace, (path) => mkdirSync(path, { recursive: true }));
   let archived: string | undefined;
   if (existsSync(path)) {
     const previous = SqliteStore.open(path, { create: false });

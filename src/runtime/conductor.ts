@@ -19,6 +19,7 @@ import {
   UnknownDecisionError,
   UnknownJobError,
   UnknownSheetError,
+  ensureWorkspace,
 } from './errors.js';
 import { EventBus } from './event-bus.js';
 import type { BatonEvent } from './events.js';
@@ -172,7 +173,7 @@ export class Conductor {
 
   private adopt(job: Job, release: Iterable<StageRuntime>): void {
     // Every instrument, a function included, is promised an existing workspace.
-    mkdirSync(job.score.workspace, { recursive: true });
+    ensureWorkspace(job.score.workspace, (path) => mkdirSync(path, { recursive: true }));
     this.attempts.buffers.adopt(job.jobId, job.score.instruments);
     this.jobs.set(job.jobId, job);
     this.jobOrder.push(job);

@@ -99,3 +99,36 @@ export class IncompatibleCheckpointError extends Error {
     );
   }
 }
+
+/** The score's workspace cannot be made a folder: something else is in the way, or it may not be created. */
+export class WorkspaceError extends Error {
+  override readonly name = 'WorkspaceError';
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why a workspace cannot be made, for the causes a user can fix; anything else is rethrown as it is. */
+const WORKSPACE_PROBLEMS: Record<string, string> = {
+  EEXIST: 'a file of that name is in the way',
+  ENOTDIR: 'a file is in the way of a folder above it',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+};
+
+/** Makes the workspace folder (and its parents), or says in plain words why it cannot. */
+export function ensureWorkspace(path: string, mkdir: (path: string) => void): void {
+  try {
+    mkdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === undefined ? undefined : WORKSPACE_PROBLEMS[code];
+    if (why === undefined) throw error;
+    throw new WorkspaceError(path, code, `cannot make the workspace ${path} a folder: ${why} (${code})`);
+  }
+}

@@ -2,11 +2,13 @@
  * README.md, "The command": the command table and the sentences under it, checked against
  * what the built `baton` says of itself (`--help`) and does.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeDir } from '../support/temp-dir.js';
-import { baton } from '../cli/run-cli.js';
+import { baton, CLI } from '../cli/run-cli.js';
 import { flat, readmeSection } from './readme.js';
 
 const section = readmeSection('The command');
@@ -111,12 +113,38 @@ describe('README "The command", what baton does', () => {
   }
 
   it('an unexpected error exits 1', async () => {
-    // A workspace that is a file is nothing baton checks for: the folder it cannot make is unexpected.
+    // A disk that fails under baton: nothing a user did, so no message of baton's own names it.
+    const path = scoreIn('broken-disk');
+    const preload = join(path, '../failing-disk.mjs');
+    writeFileSync(
+      preload,
+      [
+        "import fs from 'node:fs';",
+        "import { syncBuiltinESMExports } from 'node:module';",
+        'const mkdirSync = fs.mkdirSync;',
+        'fs.mkdirSync = (dir, options) => {',
+        "  if (String(dir).endsWith('broken-disk')) throw Object.assign(new Error(`EIO: i/o error, mkdir '${dir}'`), { code: 'EIO' });",
+        '  return mkdirSync(dir, options);',
+        '};',
+        'syncBuiltinESMExports();',
+      ].join('\n'),
+    );
+    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, ['--import', pathToFileURL(preload).href, CLI, 'run', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('close', (code) => done({ code, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^baton: EIO: i\/o error, mkdir .*broken-disk/m);
+  });
+
+  it('a workspace that a file is in the way of is a problem to fix: exit 2, saying so, the file untouched', async () => {
     const path = scoreIn('taken');
     writeFileSync(join(path, '../taken'), 'a file, not a folder\n');
     const r = await baton(['run', path]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^baton: .*taken/m);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`cannot make the workspace ${join(path, '../taken')} a folder: a file of that name is in the way (EEXIST)\n`);
     expect(readFileSync(join(path, '../taken'), 'utf8')).toBe('a file, not a folder\n');
   });
 

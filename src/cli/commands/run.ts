@@ -1,5 +1,5 @@
 import { Conductor } from '../../runtime/conductor.js';
-import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError } from '../../runtime/errors.js';
+import { CheckpointEmptyError, CheckpointNotEmptyError, IncompatibleCheckpointError, WorkspaceError } from '../../runtime/errors.js';
 import type { Score } from '../../score/types.js';
 import { CheckpointError } from '../../store/errors.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
@@ -30,14 +30,15 @@ export interface ResumeFlags extends RunFlags {
   force?: boolean;
 }
 
-/** Errors about the checkpoint file or its lock: the user's to fix, printed as one message. */
+/** Errors about the checkpoint file, its lock or the workspace: the user's to fix, printed as one message. */
 function isCheckpointProblem(error: unknown): error is Error {
   return (
     error instanceof CheckpointError ||
     error instanceof UnfinishedRunError ||
     error instanceof IncompatibleCheckpointError ||
     error instanceof CheckpointEmptyError ||
-    error instanceof CheckpointNotEmptyError
+    error instanceof CheckpointNotEmptyError ||
+    error instanceof WorkspaceError
   );
 }
 
