@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -16,6 +18,13 @@ function setUp(): { above: string; commands: string } {
 describe("the README's set-up", () => {
   it('is exactly two commands', () => {
     expect(setUp().commands).toBe('npm ci && npx baton run examples/agent-review.yaml\nnpm test\n');
+  });
+
+  it('finds the `baton` of `npx baton` in the repository itself, installing nothing', async () => {
+    // The package is baton-runtime; npx must still find its `baton` command, and never fetch
+    // the unrelated `baton` package of the registry.
+    const { stdout } = await promisify(execFile)('npx', ['--no-install', 'baton', '--version'], { cwd: ROOT });
+    expect(stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
   });
 
   it("says right above them what they need: package.json's Node.js, and a compiler toolchain when better-sqlite3 builds from source", () => {
