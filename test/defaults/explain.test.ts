@@ -57,9 +57,25 @@ describe('explainSheet', () => {
     expect(row(e, 'validations')).toEqual({ text: 'none', from: 'built-in', value: [] });
   });
 
+  it('gives the prompt, its own or the defaults\', as one line of its start', () => {
+    const prompted = parseScore(
+      score(
+        `  - id: own\n    prompt: "Fix the parser"\n  - id: inherited`,
+        `defaults: { prompt: "${'Review this change line by line, '.repeat(3)}" }`,
+        '  sh: { kind: command, command: [agent] }',
+      ),
+      { baseDir: '/scores' },
+    );
+    expect(row(explainSheet(prompted, 'own'), 'prompt')).toEqual({ text: '"Fix the parser"', from: 'sheet', value: 'Fix the parser' });
+    const inherited = row(explainSheet(prompted, 'inherited'), 'prompt');
+    expect(inherited.from).toBe('score defaults');
+    expect(inherited.text).toBe('"Review this change line by line, Review this change line by …" (99 characters)');
+    expect(row(explainSheet(loaded, 'fetch'), 'prompt')).toEqual({ text: 'none', from: 'built-in', value: null });
+  });
+
   it('lists every setting a defaults block can hold', () => {
     const names = explainSheet(loaded, 'fetch').settings.map((s) => s.setting);
-    for (const name of ['model', 'backoff.factor', 'backoff.jitter', 'on_dependency_failure', 'escalate', 'completion_attempts', 'vars.region']) {
+    for (const name of ['model', 'backoff.factor', 'backoff.jitter', 'on_dependency_failure', 'escalate', 'completion_attempts', 'prompt', 'vars.region']) {
       expect(names).toContain(name);
     }
   });

@@ -83,6 +83,9 @@ export function explainSheet(score: Score, id: string): SheetExplanation {
   sourced('heal', stage.heal);
   sourced('completion_attempts', stage.completionAttempts);
   sourced('budget_usd', stage.budgetUsd ?? null);
+  const prompt = stage.prompt?.source;
+  // A prompt is often many lines long: one line of its start is enough to tell where it came from.
+  sourced('prompt', prompt ?? null, prompt === undefined ? 'none' : oneLine(prompt));
   for (const [name, value] of Object.entries(stage.vars)) sourced(`vars.${name}`, value, JSON.stringify(value));
   if (stage.validations.length === 0) add('validations', [], 'none', { kind: 'built-in' });
   stage.validations.forEach((v, i) => {
@@ -127,4 +130,12 @@ function allIds(score: Score): string[] {
   return score.stages.flatMap((stage) =>
     stage.fanOut === undefined ? [stage.id] : [stage.id, ...Array.from({ length: stage.fanOut }, (_, i) => `${stage.id}.${i + 1}`)],
   );
+}
+
+const PROMPT_SHOWN = 60;
+
+/** A prompt's template as one quoted line, cut after its first `PROMPT_SHOWN` characters. */
+function oneLine(text: string): string {
+  const quoted = JSON.stringify(text.length > PROMPT_SHOWN ? text.slice(0, PROMPT_SHOWN) : text);
+  return text.length > PROMPT_SHOWN ? `${quoted.slice(0, -1)}…" (${text.length} characters)` : quoted;
 }
