@@ -14,7 +14,7 @@ const WHOLE_FILE = /^<\w+>$/;
 /**
  * A problem as one line: `sheets[2].depends_on[0]: unknown sheet "x"`. A problem with the
  * whole file (not found, unreadable, empty) has no path worth printing, and its
- * placeholder is no word a user knows.
+ * stand-in path (`<file>`, `<score>`) is no word a user knows.
  */
 export function problemLine(problem: ScoreProblem): string {
   return WHOLE_FILE.test(problem.path) ? problem.message : `${problem.path}: ${problem.message}`;

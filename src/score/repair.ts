@@ -3,14 +3,14 @@ import type { z } from 'zod';
 type Issue = z.core.$ZodIssue;
 
 /** Stands in for an instrument the schema refused, so sheets naming it are not reported as naming nothing. */
-const PLACEHOLDER_INSTRUMENT = Object.freeze({ kind: 'command', command: ['true'] });
+const STAND_IN_INSTRUMENT = Object.freeze({ kind: 'command', command: ['true'] });
 
 /**
  * A copy of a score that failed the schema with every refused part taken out, so that the
  * checks needing the whole score (dependencies, cycles, instruments, templates) can still
  * look at the rest and report what they find in the same pass. A refused field of a sheet,
  * of `defaults:` or of the score is dropped; a refused instrument is replaced by a
- * placeholder; a refused sheet id by one nothing can name. Returns undefined when the
+ * stand-in; a refused sheet id by one nothing can name. Returns undefined when the
  * score's shape is too broken for that (not a mapping, or `sheets` not a list).
  */
 export function withoutRefusedParts(raw: unknown, issues: readonly Issue[]): Record<string, unknown> | undefined {
@@ -61,7 +61,7 @@ function takeOut(score: Record<string, unknown>, path: readonly PropertyKey[], b
         return true;
       }
       if (badName && path.length === 2) delete instruments[second];
-      else instruments[second] = PLACEHOLDER_INSTRUMENT;
+      else instruments[second] = STAND_IN_INSTRUMENT;
       return true;
     }
     case 'defaults':

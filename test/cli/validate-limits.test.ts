@@ -45,24 +45,7 @@ describe('baton validate: every problem in one pass', () => {
   it('reports six problems of different kinds, schema and whole-score alike', async () => {
     const r = await baton([
       'validate',
-      scoreFile(`version: 1
-name: six
-instruments:
-  sh: { kind: command, command: [bash, -c], concurrency: 0 }
-sheets:
-  - id: fetch
-    fan_out: -2
-    args: ["true"]
-  - id: b
-    retries: three
-    args: ["echo {{nope}}"]
-  - id: c
-    depends_on: [fetchh, d]
-    args: ["true"]
-  - id: d
-    depends_on: [c]
-    args: ["true"]
-`),
+      join(import.meta.dirname, '../fixtures/six-problems.yaml'),
     ]);
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');

@@ -1,26 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defineScore } from '../../src/index.js';
 import { parse, problemsOf } from './helpers.js';
 
 /** Six problems of different kinds: three the schema finds, three only the whole score shows. */
-const SIX_PROBLEMS = `version: 1
-name: six
-instruments:
-  sh: { kind: command, command: [bash, -c], concurrency: 0 }
-sheets:
-  - id: fetch
-    fan_out: -2
-    args: ["true"]
-  - id: b
-    retries: three
-    args: ["echo {{nope}}"]
-  - id: c
-    depends_on: [fetchh, d]
-    args: ["true"]
-  - id: d
-    depends_on: [c]
-    args: ["true"]
-`;
+const SIX_PROBLEMS = readFileSync(join(import.meta.dirname, '../fixtures/six-problems.yaml'), 'utf8');
 
 describe('a score with problems of several kinds', () => {
   it('reports every one of them in one pass: the schema problems and the whole-score checks', () => {
