@@ -89,14 +89,13 @@ export function prepareSchema(db: Database.Database, path: string): void {
         'baton leaves it untouched: point the coordination at another file',
       cause === undefined ? undefined : { cause },
     );
-  if (!tables.includes('meta')) throw foreign();
   let format: string | undefined;
   let version: number;
   try {
     format = metaValue(db, 'format');
     version = Number(metaValue(db, 'schema_version'));
   } catch (error) {
-    // Another program's `meta` table, with other columns.
+    // No `meta` table, or another program's, with other columns.
     throw foreign(error);
   }
   if (format !== FORMAT || !Number.isInteger(version)) throw foreign();

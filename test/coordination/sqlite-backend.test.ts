@@ -72,11 +72,17 @@ describe('the SQLite coordination file', () => {
   });
 
   it('refuses another program’s table named meta', () => {
-    const path = join(dir, 'other.db');
-    const raw = new Database(path);
+    const columns = join(dir, 'columns.db');
+    const keyValue = join(dir, 'key-value.db');
+    let raw = new Database(columns);
     raw.exec('CREATE TABLE meta (name TEXT)');
     raw.close();
-    expect(() => new SqliteCoordination(path)).toThrow(`${path} is an SQLite database but not a baton coordination file`);
+    raw = new Database(keyValue);
+    raw.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('format', 'other-tool'), ('schema_version', '1')");
+    raw.close();
+    for (const path of [columns, keyValue]) {
+      expect(() => new SqliteCoordination(path)).toThrow(`${path} is an SQLite database but not a baton coordination file (it has the tables meta)`);
+    }
   });
 
   it('refuses a coordination file of a newer schema', async () => {
@@ -86,6 +92,15 @@ describe('the SQLite coordination file', () => {
     raw.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(COORDINATION_SCHEMA_VERSION + 1));
     raw.close();
     expect(() => new SqliteCoordination(path)).toThrow(`${path} is a coordination file of schema version ${COORDINATION_SCHEMA_VERSION + 1}`);
+  });
+
+  it('refuses a coordination file with a table missing', async () => {
+    const path = join(dir, 'coordination.db');
+    await new SqliteCoordination(path).close();
+    const raw = new Database(path);
+    raw.exec('DROP TABLE slots');
+    raw.close();
+    expect(() => new SqliteCoordination(path)).toThrow(`${path} is a damaged coordination file (the table slots missing)`);
   });
 
   it('rejects every call after close, naming the file', async () => {
@@ -181,7 +196,7 @@ describe('SQLite coordination across processes', () => {
   it('never grants more than `limit` slots at once to racing processes', { timeout: 120_000 }, async () => {
     const log = join(dir, 'holds.log');
     writeFileSync(log, '');
-    const rounds = 40;
+    const rounds = 400;
     await race(() => ['race', path, log, String(rounds)], 4);
 
     // Each line was written while its process held the slot, so the log's order is an order
