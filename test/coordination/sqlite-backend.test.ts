@@ -120,6 +120,15 @@ describe('the SQLite coordination file', () => {
     await expect(coordination.close()).resolves.toBeUndefined();
   });
 
+  it('rejects a time that is not a finite number', async () => {
+    const coordination = new SqliteCoordination(join(dir, 'coordination.db'));
+    await expect(coordination.reportLimit('api', null, Number.NaN)).rejects.toThrow(RangeError);
+    await expect(coordination.claimSlot('api', 'h', 1, Number.POSITIVE_INFINITY)).rejects.toThrow('leaseMs must be a finite number of ms, got Infinity');
+    await expect(coordination.renewSlots('api', ['h'], Number.NaN)).rejects.toThrow(RangeError);
+    expect(await coordination.read()).toEqual({ limits: [], breakers: [], slots: [] });
+    await coordination.close();
+  });
+
   it('rejects, never throws, when SQLite fails (here: another connection keeps the write lock)', async () => {
     const path = join(dir, 'coordination.db');
     const coordination = new SqliteCoordination(path, { busyTimeoutMs: 20 });
