@@ -21,8 +21,8 @@ Module._resolveFilename = function (request, ...rest) {
 };
 
 // The layers of src/, bottom to top. A module may import its own layer and those below it; the
-// consumers (one layer of four folders) may not import one another.
-const LAYERS = [['util'], ['machines'], ['actors'], ['score'], ['store'], ['runtime'], ['observe', 'simulate', 'batches', 'testing'], ['cli']];
+// consumers (one layer of five folders) may not import one another.
+const LAYERS = [['util'], ['machines'], ['actors'], ['score'], ['store'], ['coordination'], ['runtime'], ['observe', 'simulate', 'batches', 'testing', 'cluster'], ['cli']];
 const folders = (names) => `^src/(${names.join('|')})/`;
 
 // The pure dispatch planner: what it may import at all, and what it may import for types only.
@@ -55,10 +55,10 @@ module.exports = {
     ...layerRules,
     {
       name: 'layer-consumers-apart',
-      comment: 'src/observe, src/simulate, src/batches and src/testing consume the runtime; none of them imports another.',
+      comment: 'src/observe, src/simulate, src/batches, src/testing and src/cluster consume the runtime; none of them imports another.',
       severity: 'error',
-      from: { path: '^src/(observe|simulate|batches|testing)/' },
-      to: { path: '^src/(observe|simulate|batches|testing)/', pathNot: '^src/$1/' },
+      from: { path: '^src/(observe|simulate|batches|testing|cluster)/' },
+      to: { path: '^src/(observe|simulate|batches|testing|cluster)/', pathNot: '^src/$1/' },
     },
     {
       name: 'index-not-cli',

@@ -1,7 +1,7 @@
 import type { KnipConfig } from 'knip';
 
 const config: KnipConfig = {
-  // The public entry points (package.json's `.` and `./testing` exports and the bin), the modules
+  // The public entry points (package.json's `.`, `./testing` and `./cluster` exports and the bin), the modules
   // loaded by path rather than imported (the spawner's helper, forked by pool.ts; the store tests'
   // second process; the function instruments a test score names), and what runs on its own:
   // tests, benchmarks, scripts, examples.
@@ -10,6 +10,7 @@ const config: KnipConfig = {
   entry: [
     'src/index.ts',
     'src/testing/index.ts',
+    'src/cluster/index.ts',
     'src/cli/main.ts',
     'src/actors/spawner/helper.ts',
     'test/**/*.test.ts',

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { durationMs } from '../score/duration.js';
 
 /** Commander argument parser for counts: rejects 0, negatives, fractions and non-numbers. */
 export function positiveInteger(value: string): number {
@@ -19,4 +20,11 @@ export function integer(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer');
   return n;
+}
+
+/** Commander argument parser for durations above 0 (`500ms`, `10s`, `2m`), in ms. */
+export function positiveDuration(value: string): number {
+  const ms = durationMs(value);
+  if (ms === null || ms <= 0) throw new InvalidArgumentError('expected a duration above 0, such as 500ms, 10s or 2m');
+  return ms;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { port, positiveInteger } from './arguments.js';
+import { Command, CommanderError, Option } from 'commander';
+import { port, positiveDuration, positiveInteger } from './arguments.js';
 import { tolerateClosedOutput } from './closed-output.js';
 import { EXIT, exitCodesHelp } from './exit-codes.js';
 import { resumeCommand, runCommand, type ResumeFlags, type RunFlags } from './commands/run.js';
@@ -32,7 +32,14 @@ function runOptions(command: Command): Command {
     .option('--quiet', 'print no progress and no summary')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://127.0.0.1:<port>/metrics while the job runs (0: any free port)', port)
     .option('--metrics-linger <duration>', 'after the job, keep serving metrics until scraped once more, at most this long', lingerDuration)
-    .option('--inspect-ws <port>', 'serve the XState inspection on ws://127.0.0.1:<port> for the Stately inspector (0: any free port)', port);
+    .option('--inspect-ws <port>', 'serve the XState inspection on ws://127.0.0.1:<port> for the Stately inspector (0: any free port)', port)
+    .addOption(
+      new Option(
+        '--coordinate <target>',
+        'share rate limits, circuit breakers and shared_concurrency caps with other baton processes: sqlite:PATH (one host), sqlite (the file under ~/.local/state/baton), or redis://HOST:PORT (several hosts)',
+      ).env('BATON_COORDINATION'),
+    )
+    .option('--coordinate-lease <duration>', 'with --coordinate: how long the shared slots of a process that died stay taken (default 10s)', positiveDuration);
 }
 
 /** The version in the package.json shipped beside dist/ (and beside src/ in a checkout). */

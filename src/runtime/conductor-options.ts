@@ -1,5 +1,6 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Clock } from './clock.js';
+import type { CoordinationOptions } from './coordination/shared-policy.js';
 import type { InstrumentOverrides } from './instruments.js';
 import type { JobOutcome } from '../machines/types.js';
 import type { JobStatus } from './status.js';
@@ -40,6 +41,14 @@ export interface ConductorOptions {
    * @default true
    */
   readContext?: boolean;
+  /**
+   * Shares rate limits, circuit breakers and `shared_concurrency` caps with every other
+   * conductor on a coordination backend (`SqliteCoordination` or `RedisCoordination` from
+   * `baton-runtime/cluster`), under each instrument's `shared_as` identity. The conductor
+   * polls it on its clock and stops at `shutdown()`; closing the backend is the caller's.
+   * @default none: policy state is this conductor's own
+   */
+  coordination?: CoordinationOptions;
   /** Receives XState inspection events of the conductor and of every sheet actor. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }

@@ -29,6 +29,7 @@ import { rateLimitGate } from './gates/rate-limit-gate.js';
 import type { RateLimitCoordinator } from './gates/rate-limits.js';
 import { errorMessage } from '../util/error-message.js';
 import { Inbox } from './inbox.js';
+import { SharedPolicy } from './coordination/shared-policy.js';
 import { createInstruments } from './instruments.js';
 import { Job } from './model/job.js';
 import type { StageRuntime } from './model/stage.js';
@@ -66,6 +67,8 @@ export class Conductor {
   private readonly reports: AttemptReports;
   /** Rate limits, circuit breakers and whatever else may hold instruments back, across every job. */
   private readonly gates: Gates;
+  /** The coordination backend's link, when policy state is shared with other conductors. */
+  private readonly shared: SharedPolicy | undefined;
   private readonly dispatcher: Dispatcher;
   private readonly actor: ConductorActor;
 
@@ -97,10 +100,15 @@ export class Conductor {
       readyWindow,
       unavailable: (instrument) => this.gates.unavailable(instrument),
     });
+    this.shared =
+      options.coordination === undefined
+        ? undefined
+        : new SharedPolicy(options.coordination.backend, { clock: this.clock, bus: this.bus, post: (work) => this.inbox.post({ kind: 'call', work }) }, options.coordination);
     this.gates = new Gates({
       clock: this.clock,
       bus: this.bus,
       inspect,
+      shared: this.shared,
       wake,
       persist: () => {
         for (const job of this.jobOrder) job.checkpoint?.jobChanged();
@@ -175,6 +183,8 @@ export class Conductor {
     // Every instrument, a function included, is promised an existing workspace.
     ensureWorkspace(job.score.workspace, (path) => mkdirSync(path, { recursive: true }));
     this.attempts.buffers.adopt(job.jobId, job.score.instruments);
+    this.gates.adopt(job.score.instruments);
+    this.shared?.start();
     this.jobs.set(job.jobId, job);
     this.jobOrder.push(job);
     if (this.bus.observed) {
@@ -318,6 +328,7 @@ export class Conductor {
         // The store may already be closed by its owner; the lock then dies with the process.
       }
     }
+    this.shared?.dispose();
     this.gates.dispose();
     this.actor.send({ type: 'DRAINED' });
     this.actor.stop();

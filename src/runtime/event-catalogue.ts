@@ -21,6 +21,8 @@ export const BATON_EVENT_TYPES = {
   'circuit.open': "an instrument's circuit breaker opened: nothing is sent to it until `reopenAt`",
   'circuit.half_open': 'the cool-down passed: one probe attempt may go through',
   'circuit.closed': 'the probe succeeded: the instrument takes attempts again',
+  'coordination.offline': "the coordination backend `target` could not be reached (`error`): policies go on with this conductor's own state",
+  'coordination.online': 'the coordination backend answers again: shared state is read, and what this conductor learnt meanwhile is pushed to it',
   'sheet.dispatched': 'an attempt was decided on: `attempt`, `mode`, `instrument`, `model`',
   'sheet.running': "the attempt's process or function started",
   'sheet.completed': 'the sheet succeeded (or its fermata was accepted): `attempts` used, `rateLimited` runs, `costUsd`',

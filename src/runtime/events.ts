@@ -21,6 +21,10 @@ export type BatonEvent =
   | { type: 'circuit.open'; instrument: string; reopenAt: number; at: number }
   | { type: 'circuit.half_open'; instrument: string; at: number }
   | { type: 'circuit.closed'; instrument: string; at: number }
+  /** The coordination backend could not be reached: policies go on with this conductor's own state until it is back. */
+  | { type: 'coordination.offline'; target: string; error: string; at: number }
+  /** The coordination backend answers again: shared state is read and this conductor's is pushed to it. */
+  | { type: 'coordination.online'; target: string; at: number }
   | (SheetEventBase & {
       type: 'sheet.dispatched';
       /** Within its mode, as `{{sheet.attempt}}`: rate-limited and interrupted runs used none. */

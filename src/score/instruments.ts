@@ -57,6 +57,8 @@ function compileInstrument(name: string, data: InstrumentData, baseDir: string):
         cooldownMs: parseDuration(data.circuit_breaker.cooldown ?? DEFAULT_BREAKER_COOLDOWN, `${at}.circuit_breaker.cooldown`),
       },
     }),
+    ...(data.shared_as !== undefined && { sharedAs: data.shared_as }),
+    ...(data.shared_concurrency !== undefined && { sharedConcurrency: data.shared_concurrency }),
     ...(data.buffer !== undefined && { buffer: { size: data.buffer.size, workers: data.buffer.workers ?? DEFAULT_BUFFER_WORKERS } }),
   };
   if (data.kind === 'command') {

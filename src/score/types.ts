@@ -45,6 +45,10 @@ interface InstrumentCommon {
   costPattern?: RegExp;
   circuitBreaker?: CircuitBreakerSpec;
   fallback: string[];
+  /** The identity its rate limits, breaker and shared cap are shared under (`shared_as`); absent: its name. */
+  sharedAs?: string;
+  /** Cap on attempts of its shared identity running at once across every conductor of the coordination backend. */
+  sharedConcurrency?: number;
   buffer?: BufferSpec;
   /** The platform defaults that define it (their `source`); absent for an instrument of the score. */
   definedIn?: string;

@@ -12,6 +12,7 @@ import { Gates, type GatesHost } from '../../src/runtime/gates/gates.js';
 import { rateLimitGate } from '../../src/runtime/gates/rate-limit-gate.js';
 import { buildScore } from '../support/build-score.js';
 import { runToEnd, SimInstrument } from '../support/virtual-run.js';
+import { AttemptAbort } from '../../src/actors/attempt-abort.js';
 
 /** At most `limit` attempts per instrument, ever: a gate that admits what is left of its quota. */
 class QuotaGate implements Gate {
@@ -63,7 +64,7 @@ function gatesWith(kinds: readonly GateKind[]): { gates: Gates; host: GatesHost;
   return { gates: new Gates(host, kinds), host, calls };
 }
 
-const attempt = (instrument: string, sheetId = 's'): GatedAttempt => ({ jobId: 'j', sheetId, instrument, model: undefined });
+const attempt = (instrument: string, sheetId = 's'): GatedAttempt => ({ jobId: 'j', sheetId, instrument, model: undefined, abort: new AttemptAbort() });
 
 describe('the gate seam', () => {
   it('folds what every gate says into one block per instrument: the one admitting fewest, the earlier gate on a tie', () => {

@@ -7,6 +7,8 @@ import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/runtime/event-bus.js';
 import { RateLimitGate } from '../../src/runtime/gates/rate-limit-gate.js';
+import { AttemptAbort } from '../../src/actors/attempt-abort.js';
+import { InstrumentDirectory } from '../../src/runtime/gates/instrument-directory.js';
 
 /** Every `now()` is 1 ms after the one before; timers fire only when the test says so. */
 class TickingClock {
@@ -33,8 +35,8 @@ class TickingClock {
 describe('rate-limit gate expiry', () => {
   it('holds its instrument back while the limit lasts', () => {
     const clock = new TickingClock();
-    const gate = new RateLimitGate({ clock: clock as unknown as SchedulerLike, bus: new EventBus(), inspect: undefined, changed: () => {}, lifted: () => {} });
-    gate.ended({ jobId: 'j', sheetId: 's', instrument: 'api', model: undefined }, { health: 'none', rateLimitWaitMs: 1_000, spec: undefined, at: 0 });
+    const gate = new RateLimitGate({ clock: clock as unknown as SchedulerLike, bus: new EventBus(), inspect: undefined, instruments: new InstrumentDirectory(), shared: undefined, changed: () => {}, lifted: () => {} });
+    gate.ended({ jobId: 'j', sheetId: 's', instrument: 'api', model: undefined, abort: new AttemptAbort() }, { health: 'none', rateLimitWaitMs: 1_000, spec: undefined, at: 0 });
     expect(gate.blocks('api', undefined)).toMatchObject({ admits: 0, reason: 'rate_limited' });
   });
 
@@ -45,10 +47,12 @@ describe('rate-limit gate expiry', () => {
       clock: clock as unknown as SchedulerLike,
       bus: new EventBus(),
       inspect: undefined,
+      instruments: new InstrumentDirectory(),
+      shared: undefined,
       changed: () => {},
       lifted: (instrument) => lifted.push(instrument),
     });
-    gate.ended({ jobId: 'j', sheetId: 's', instrument: 'api', model: undefined }, { health: 'none', rateLimitWaitMs: waitMs, spec: undefined, at: 0 });
+    gate.ended({ jobId: 'j', sheetId: 's', instrument: 'api', model: undefined, abort: new AttemptAbort() }, { health: 'none', rateLimitWaitMs: waitMs, spec: undefined, at: 0 });
 
     // Each wake-up fires at once (early, for the limit), and reads the clock a few times.
     let wakeUps = 0;

@@ -37,6 +37,8 @@ export interface InstrumentDraft {
   rateLimit?: Partial<RateLimitSpec>;
   costPattern?: RegExp;
   circuitBreaker?: CircuitBreakerSpec;
+  sharedAs?: string;
+  sharedConcurrency?: number;
 }
 
 export interface ScoreDraft {
@@ -76,6 +78,8 @@ export function buildScore(draft: ScoreDraft): Score {
         : {}),
       ...(d.costPattern !== undefined ? { costPattern: d.costPattern } : {}),
       ...(d.circuitBreaker !== undefined ? { circuitBreaker: d.circuitBreaker } : {}),
+      ...(d.sharedAs !== undefined ? { sharedAs: d.sharedAs } : {}),
+      ...(d.sharedConcurrency !== undefined ? { sharedConcurrency: d.sharedConcurrency } : {}),
     };
   }
   const defaultInstrument = Object.keys(instruments)[0]!;

@@ -5,6 +5,7 @@ import { CheckpointError } from '../../store/errors.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
 import type { CheckpointStore } from '../../store/types.js';
 import { checkpointFile, freshCheckpoint, UnfinishedRunError } from '../checkpoint-file.js';
+import { openCoordinationForCli, reportCoordination, type CoordinationFlags } from '../coordination.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { KEPT_RUNS } from '../run-archive.js';
 import { openInspectWs } from '../inspect-ws.js';
@@ -14,7 +15,7 @@ import { reportScoreError } from '../score-errors.js';
 import { loadScoreForCli, type DefaultsFlags } from '../score-loading.js';
 import { jsonSummary, textSummary } from '../summary.js';
 
-export interface RunFlags extends DefaultsFlags {
+export interface RunFlags extends DefaultsFlags, CoordinationFlags {
   concurrency?: number;
   json?: boolean;
   quiet?: boolean;
@@ -94,11 +95,24 @@ async function perform(
 ): Promise<number> {
   const inspection = flags.inspectWs === undefined ? undefined : await openInspectWs(flags.inspectWs, process.stderr);
   if (inspection === null) return EXIT.usage;
-  const conductor = new Conductor(inspection ? { inspect: inspection.inspect } : {});
-  const metrics = await serveMetricsIfAsked(conductor, flags, process.stderr);
-  if (typeof metrics === 'number') {
+  const backend = await openCoordinationForCli(flags, process.stderr);
+  if (backend === null) {
+    await inspection?.close();
+    return EXIT.usage;
+  }
+  const conductor = new Conductor({
+    ...(inspection && { inspect: inspection.inspect }),
+    ...(backend && { coordination: { backend, ...(flags.coordinateLease !== undefined && { leaseMs: flags.coordinateLease }) } }),
+  });
+  if (backend !== undefined) reportCoordination(conductor, process.stderr);
+  const stopAll = async (): Promise<void> => {
     await conductor.shutdown();
     await inspection?.close();
+    await backend?.close().catch(() => undefined);
+  };
+  const metrics = await serveMetricsIfAsked(conductor, flags, process.stderr);
+  if (typeof metrics === 'number') {
+    await stopAll();
     return metrics;
   }
   let jobId = '';
@@ -109,9 +123,8 @@ async function perform(
   try {
     ({ store, jobId } = start(conductor));
   } catch (error) {
-    await conductor.shutdown();
+    await stopAll();
     await metrics.close(0);
-    await inspection?.close();
     if (!isCheckpointProblem(error)) throw error;
     process.stderr.write(`${error.message}\n`);
     return EXIT.usage;
@@ -131,8 +144,7 @@ async function perform(
   process.on('SIGTERM', onSignal);
 
   const result = await conductor.waitForCompletion(jobId);
-  await conductor.shutdown();
-  await inspection?.close();
+  await stopAll();
   await progress?.finished;
   await metrics.recorded();
   store.close();

@@ -10,8 +10,9 @@ export interface Launch {
   attempt: LiveAttempt;
   request: AttemptRequest;
   /**
-   * For a sheet with a context (or a `{{deps.ID.output}}`): reads it and renders the request
-   * again with it, replacing `request`. Called by whoever starts the musician.
+   * What must happen before the musician plays, called by whoever starts it: a gate's
+   * confirmation from the coordination backend, and for a sheet with a context (or a
+   * `{{deps.ID.output}}`) reading it and rendering the request again with it.
    */
   assemble?: () => Promise<AttemptRequest>;
 }

@@ -53,7 +53,12 @@ export class Dispatcher {
     for (const ref of this.plan.dispatch) {
       const job = jobs.get(ref.jobId)!;
       const launch = attempts.prepare(job, job.sheets[ref.sheet]!);
-      gates.started(launch.attempt);
+      const confirmed = gates.started(launch.attempt);
+      if (confirmed !== undefined) {
+        // A shared slot or probe is confirmed by the coordination backend before the musician plays.
+        const assemble = launch.assemble;
+        launch.assemble = () => confirmed.then(() => assemble?.() ?? launch.request);
+      }
       launches.push(launch);
     }
     this.host.flushAll();

@@ -1,7 +1,9 @@
 import type { Subscription } from 'rxjs';
 import { createBreakerActor, restoreBreakerActor, type BreakerActor } from '../../actors/breaker-actor.js';
-import { breakerAllows, type BreakerContext, type BreakerState } from '../../machines/breaker.js';
+import { breakerAllows, type BreakerContext, type BreakerEvent, type BreakerState } from '../../machines/breaker.js';
+import { sameBreaker, type BreakerData } from '../../machines/breaker-step.js';
 import type { CircuitBreakerSpec } from '../../score/types.js';
+import { BreakerSharing, probeKey } from './breaker-sharing.js';
 import type { AttemptVerdict, Gate, GateBlock, GatedAttempt, GateHost, GateKind, GateStatus } from './gate.js';
 
 /** A circuit breaker's machine state, to restore its cool-down deadline after a restart. */
@@ -24,8 +26,16 @@ export class BreakerGate implements Gate {
   private readonly cooldowns = new Map<string, Subscription>();
   /** The attempts let through as half-open probes: only their verdicts count while not closed. */
   private readonly probes = new Set<GatedAttempt>();
+  /** Set when breakers are shared with other conductors through a coordination backend. */
+  private readonly sharing: BreakerSharing | undefined;
+  /** The probe slot each shared probe holds. */
+  private readonly probeHolders = new Map<GatedAttempt, string>();
 
-  constructor(private readonly host: GateHost) {}
+  constructor(private readonly host: GateHost) {
+    if (host.shared !== undefined) {
+      this.sharing = new BreakerSharing(host.shared, host.instruments, { mirror: (instrument, data) => this.mirror(instrument, data), local: (instrument) => this.data(instrument) }, host.clock);
+    }
+  }
 
   /** The state of an instrument's breaker; `closed` when it has none. */
   state(instrument: string): BreakerState {
@@ -48,13 +58,33 @@ export class BreakerGate implements Gate {
     }
   }
 
-  /** The first attempt dispatched to a half-open circuit is its probe. */
-  started(attempt: GatedAttempt): void {
+  /**
+   * The first attempt dispatched to a half-open circuit is its probe. A shared circuit has
+   * one probe across every conductor: the probe slot is taken from the backend before the
+   * attempt starts, and an attempt that loses that race waits for the circuit's next verdict.
+   */
+  started(attempt: GatedAttempt): void | Promise<void> {
     if (this.breakers.size === 0) return;
     const actor = this.breakers.get(attempt.instrument);
     if (actor === undefined || breakerAllows(actor.getSnapshot()) !== 'one') return;
     this.probes.add(attempt);
     actor.send({ type: 'PROBE_STARTED' });
+    const shared = this.host.shared;
+    if (shared === undefined) return;
+    const key = probeKey(this.host.instruments.identity(attempt.instrument));
+    const holder = shared.holder();
+    return shared.admit(attempt.abort, async () => {
+      const state = this.state(attempt.instrument);
+      if (state === 'open') return false;
+      if (state === 'closed') {
+        // Closed meanwhile (another conductor's probe succeeded): an ordinary attempt.
+        this.probes.delete(attempt);
+        return true;
+      }
+      const granted = await shared.claim(key, holder, 1);
+      if (granted === true) this.probeHolders.set(attempt, holder);
+      return granted;
+    });
   }
 
   /**
@@ -64,13 +94,32 @@ export class BreakerGate implements Gate {
    */
   ended(attempt: GatedAttempt, verdict: AttemptVerdict): undefined {
     const probe = this.probes.delete(attempt);
+    const holder = this.probeHolders.get(attempt);
+    if (holder !== undefined) this.probeHolders.delete(attempt);
     const { instrument } = attempt;
-    const actor = verdict.health === 'failure' ? this.breaker(instrument, verdict.spec?.circuitBreaker) : this.breakers.get(instrument);
-    if (actor === undefined) return undefined;
-    if (actor.getSnapshot().value !== 'closed' && !probe) return undefined;
-    if (verdict.health === 'failure') actor.send({ type: 'FAILURE', at: verdict.at });
-    else if (verdict.health === 'success') actor.send({ type: 'SUCCESS' });
-    else if (probe) actor.send({ type: 'PROBE_ENDED' });
+    const spec = verdict.spec?.circuitBreaker ?? this.host.instruments.spec(instrument)?.circuitBreaker;
+    const actor = verdict.health === 'failure' && this.sharing === undefined ? this.breaker(instrument, spec) : this.breakers.get(instrument);
+    const state = actor?.getSnapshot();
+    if (state !== undefined && state.value !== 'closed' && !probe) return undefined;
+    const event: BreakerEvent | undefined =
+      verdict.health === 'failure' ? { type: 'FAILURE', at: verdict.at } : verdict.health === 'success' ? { type: 'SUCCESS' } : probe ? { type: 'PROBE_ENDED' } : undefined;
+    if (event === undefined) return undefined;
+    const freeProbe = (): void => {
+      if (holder !== undefined) this.host.shared?.release(probeKey(this.host.instruments.identity(instrument)), holder);
+    };
+    // A success on a closed circuit with nothing counted changes nothing, here or shared.
+    const idle = event.type === 'SUCCESS' && (state === undefined || (state.value === 'closed' && state.context.consecutiveFailures === 0));
+    if (this.sharing === undefined || spec === undefined || event.type === 'PROBE_ENDED' || idle) {
+      actor?.send(event);
+      freeProbe();
+      return undefined;
+    }
+    const input = { failures: spec.failures, cooldownMs: spec.cooldownMs };
+    // The probe slot is freed once its verdict is written, so no other probe starts before it counts.
+    void this.sharing.step(instrument, input, event).then((shared) => {
+      if (!shared) (this.breakers.get(instrument) ?? this.breaker(instrument, spec))?.send(event);
+      freeProbe();
+    });
     return undefined;
   }
 
@@ -97,6 +146,29 @@ export class BreakerGate implements Gate {
       this.adopt(row.instrument, restoreBreakerActor(row.instrument, row.state, context, this.host.inspect), row.state);
       if (row.state === 'open') this.scheduleCooldown(row.instrument, context.reopenAt ?? now);
     }
+  }
+
+  /** A shared breaker as the backend has it now (undefined: closed, nothing counted). */
+  private mirror(instrument: string, data: BreakerData | undefined): void {
+    const actor = this.breakers.get(instrument);
+    const before = this.data(instrument);
+    if (data === undefined) {
+      if (before === undefined || (before.value === 'closed' && before.context.consecutiveFailures === 0)) return;
+      data = { value: 'closed', context: { ...before.context, consecutiveFailures: 0, opens: 0, openedAt: null, reopenAt: null, cooldownMs: null, probeInFlight: false } };
+    }
+    if (sameBreaker(before, data)) return;
+    actor?.stop();
+    this.adopt(instrument, restoreBreakerActor(instrument, data.value, data.context, this.host.inspect), before?.value ?? 'closed');
+    if (data.value === 'open') this.scheduleCooldown(instrument, data.context.reopenAt ?? this.host.clock.now());
+    else {
+      this.cooldowns.get(instrument)?.unsubscribe();
+      this.cooldowns.delete(instrument);
+    }
+  }
+
+  private data(instrument: string): BreakerData | undefined {
+    const snapshot = this.breakers.get(instrument)?.getSnapshot();
+    return snapshot === undefined ? undefined : { value: snapshot.value as BreakerState, context: snapshot.context };
   }
 
   dispose(): void {
@@ -143,6 +215,20 @@ export class BreakerGate implements Gate {
     }
   }
 
+  /** A shared circuit half-opens for every conductor at once: the first to see its cool-down end steps it. */
+  private cooldownElapsed(instrument: string): void {
+    const actor = this.breakers.get(instrument);
+    if (actor === undefined) return;
+    const { context } = actor.getSnapshot();
+    if (this.sharing === undefined) {
+      actor.send({ type: 'COOLDOWN_ELAPSED' });
+      return;
+    }
+    void this.sharing.step(instrument, { failures: context.failures, cooldownMs: context.baseCooldownMs }, { type: 'COOLDOWN_ELAPSED' }).then((shared) => {
+      if (!shared) this.breakers.get(instrument)?.send({ type: 'COOLDOWN_ELAPSED' });
+    });
+  }
+
   private scheduleCooldown(instrument: string, reopenAt: number): void {
     this.cooldowns.get(instrument)?.unsubscribe();
     const delay = Math.max(0, reopenAt - this.host.clock.now());
@@ -150,7 +236,7 @@ export class BreakerGate implements Gate {
       instrument,
       this.host.clock.schedule(() => {
         this.cooldowns.delete(instrument);
-        this.breakers.get(instrument)?.send({ type: 'COOLDOWN_ELAPSED' });
+        this.cooldownElapsed(instrument);
       }, delay),
     );
   }

@@ -1,7 +1,10 @@
+import type { AbortSource } from '../../actors/attempt-abort.js';
 import type { Inspector } from '../../actors/inspector.js';
 import type { InstrumentSpec } from '../../score/types.js';
 import type { Clock } from '../clock.js';
+import type { SharedPolicy } from '../coordination/shared-policy.js';
 import type { EventBus } from '../event-bus.js';
+import type { InstrumentDirectory } from './instrument-directory.js';
 
 /**
  * The contract of a gate: a policy that may hold back attempts on an instrument, or on one
@@ -16,8 +19,13 @@ export interface Gate {
    * model of it. Undefined: it holds nothing back. Asked again after every `changed`.
    */
   blocks(instrument: string, model: string | undefined): GateBlock | undefined;
-  /** An attempt was dispatched (every attempt, whatever this gate said of its instrument). */
-  started?(attempt: GatedAttempt): void;
+  /**
+   * An attempt was dispatched (every attempt, whatever this gate said of its instrument). A
+   * promise holds its musician back until it resolves: a slot or a probe that another
+   * conductor could take too is confirmed by the coordination backend first. It resolves
+   * (never rejects) when the attempt is aborted meanwhile.
+   */
+  started?(attempt: GatedAttempt): void | Promise<void>;
   /**
    * An attempt ended. Returns the time (conductor clock) until which its sheet must wait,
    * when this gate holds it back (a rate limit); the latest of all gates' answers counts.
@@ -56,6 +64,8 @@ export interface GatedAttempt {
   readonly sheetId: string;
   readonly instrument: string;
   readonly model: string | undefined;
+  /** Aborted when the attempt is cancelled, times out or the conductor shuts down. */
+  readonly abort: AbortSource;
 }
 
 /** What the conductor concluded of an ended attempt. */
@@ -79,6 +89,10 @@ export interface GateHost {
   readonly bus: EventBus;
   /** Receives XState inspection events of the gate's actors, if it has any. */
   readonly inspect: Inspector | undefined;
+  /** The instruments of every registered job, and the identities they are shared under. */
+  readonly instruments: InstrumentDirectory;
+  /** The coordination backend's link, when policy state is shared with other conductors. */
+  readonly shared: SharedPolicy | undefined;
   /**
    * What the gate lets through to `instrument` (or `model` of it) may have changed, or its
    * state did: the conductor asks `blocks` again, plans again and checkpoints the state.
@@ -90,8 +104,8 @@ export interface GateHost {
 
 /** What `baton status` tells of a gate's state in a checkpoint. */
 export interface GateStatus {
-  /** Entries of its key in `baton status --json`. */
-  readonly json: unknown[];
+  /** The value of its key in `baton status --json` (a list of what is in force, for the built-in gates). */
+  readonly json: unknown;
   /** Lines of the plain status, one per thing in force. */
   readonly lines: string[];
 }

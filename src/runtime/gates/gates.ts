@@ -3,7 +3,10 @@ import { modelKey } from '../../machines/model-key.js';
 import type { PolicyState } from '../../store/types.js';
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../event-bus.js';
+import type { InstrumentSpec } from '../../score/types.js';
+import type { SharedPolicy } from '../coordination/shared-policy.js';
 import { BUILT_IN_GATES } from './built-in.js';
+import { InstrumentDirectory } from './instrument-directory.js';
 import type { AttemptVerdict, Gate, GateBlock, GatedAttempt, GateHost, GateKind } from './gate.js';
 
 /** What the gates need from the conductor that runs them. */
@@ -11,6 +14,8 @@ export interface GatesHost {
   readonly clock: Clock;
   readonly bus: EventBus;
   readonly inspect: Inspector | undefined;
+  /** The coordination backend's link, when policy state is shared with other conductors. */
+  readonly shared?: SharedPolicy | undefined;
   /** Something the planner reads changed: plan again. */
   wake(): void;
   /** A gate's state changed: the checkpoints of the jobs should record it. */
@@ -33,6 +38,7 @@ export class Gates {
   /** Instruments some gate says are unavailable, with the error their sheets record. */
   private readonly unavailableNow = new Map<string, string>();
   private restoring = false;
+  private readonly instruments = new InstrumentDirectory();
 
   constructor(
     private readonly host: GatesHost,
@@ -42,6 +48,8 @@ export class Gates {
       clock: host.clock,
       bus: host.bus,
       inspect: host.inspect,
+      instruments: this.instruments,
+      shared: host.shared,
       changed: (instrument, model) => this.changed(instrument, model),
       lifted: (instrument, model) => host.lifted(instrument, model),
     };
@@ -55,8 +63,23 @@ export class Gates {
     return found.gate as G;
   }
 
-  started(attempt: GatedAttempt): void {
-    for (const { gate } of this.installed) gate.started?.(attempt);
+  /** The instruments of a job being registered or restored. */
+  adopt(instruments: Readonly<Record<string, InstrumentSpec>>): void {
+    this.instruments.adopt(instruments);
+  }
+
+  /**
+   * Tells every gate that an attempt was dispatched; returns what its musician must wait
+   * for when some gate needs the coordination backend to confirm it first.
+   */
+  started(attempt: GatedAttempt): Promise<void> | undefined {
+    let waits: Promise<void>[] | undefined;
+    for (const { gate } of this.installed) {
+      const wait = gate.started?.(attempt);
+      if (wait !== undefined) (waits ??= []).push(wait);
+    }
+    if (waits === undefined) return undefined;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
   }
 
   /** Tells every gate how an attempt ended; returns until when its sheet waits, if a gate holds it. */

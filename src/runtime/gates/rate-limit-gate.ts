@@ -1,5 +1,6 @@
 import type { Subscription } from 'rxjs';
 import type { AttemptVerdict, Gate, GateBlock, GatedAttempt, GateHost, GateKind, GateStatus } from './gate.js';
+import { RateLimitSharing, SHARED_SOURCE } from './rate-limit-sharing.js';
 import { RateLimitCoordinator, type RateLimitChange } from './rate-limits.js';
 
 /** A rate limit in force when a checkpoint was written (absolute `until`, conductor clock). */
@@ -26,10 +27,13 @@ export class RateLimitGate implements Gate {
   /** The limits of every instrument: report, query, clear (see `Conductor.rateLimits`). */
   readonly limits: RateLimitCoordinator;
   private expiry: Subscription | undefined;
+  /** Set when limits are shared with other conductors through a coordination backend. */
+  private readonly sharing: RateLimitSharing | undefined;
 
   constructor(private readonly host: GateHost) {
     this.limits = new RateLimitCoordinator(host.clock);
     this.limits.onChange((change) => this.limitChanged(change));
+    if (host.shared !== undefined) this.sharing = new RateLimitSharing(host.shared, host.instruments, this.limits, host.clock);
   }
 
   blocks(instrument: string, model: string | undefined): GateBlock | undefined {
@@ -41,7 +45,9 @@ export class RateLimitGate implements Gate {
     // The limit is shared by every job: a later report never shortens it.
     const byModel = verdict.spec?.rateLimit?.scope === 'model' && attempt.model !== undefined;
     const source = { jobId: attempt.jobId, sheetId: attempt.sheetId, ...(byModel && { model: attempt.model }) };
-    return this.limits.report(attempt.instrument, verdict.rateLimitWaitMs, source).until;
+    const limit = this.limits.report(attempt.instrument, verdict.rateLimitWaitMs, source);
+    this.sharing?.reported(attempt.instrument, source.model, verdict.rateLimitWaitMs);
+    return limit.until;
   }
 
   snapshot(instruments: ReadonlySet<string>): RateLimitRow[] {
@@ -116,7 +122,11 @@ export const rateLimitGate: GateKind<RateLimitGate> = {
     const active = rows(state).filter((limit) => limit.until > now);
     return {
       json: active.map((l) => ({ instrument: l.instrument, ...(l.model ? { model: l.model } : {}), until: l.until, remainingMs: l.until - now })),
-      lines: active.map((l) => `rate-limited: ${l.instrument}${l.model ? `/${l.model}` : ''} for another ${Math.ceil((l.until - now) / 1000)}s`),
+      lines: active.map(
+        (l) =>
+          `rate-limited: ${l.instrument}${l.model ? `/${l.model}` : ''} for another ${Math.ceil((l.until - now) / 1000)}s` +
+          (l.jobId === SHARED_SOURCE.jobId ? ' (reported by another conductor)' : ''),
+      ),
     };
   },
 };
