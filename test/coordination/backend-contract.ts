@@ -123,10 +123,10 @@ export function backendContract(name: string, openPair: () => Promise<BackendPai
     });
 
     it('frees a slot whose lease ran out, and says so on renewal', async () => {
-      expect(await pair.a.claimSlot('api', 'dead', 1, 150)).toBe(true);
-      expect(await pair.a.claimSlot('api', 'live', 1, 10_000)).toBe(true);
+      expect(await pair.a.claimSlot('api', 'dead', 2, 150)).toBe(true);
+      expect(await pair.a.claimSlot('api', 'live', 2, 10_000)).toBe(true);
       await sleep(400);
-      expect(await pair.b.claimSlot('api', 'next', 1, 10_000)).toBe(true);
+      expect(await pair.b.claimSlot('api', 'next', 2, 10_000)).toBe(true);
       expect(await pair.a.renewSlots('api', ['dead', 'live'], 10_000)).toEqual(['dead']);
       const { slots } = await pair.b.read();
       expect(slots[0]!.holders.map((h) => h.holder).sort()).toEqual(['live', 'next']);
