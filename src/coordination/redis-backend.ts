@@ -1,5 +1,6 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { CoordinationBackend, SharedBreaker, SharedLimit, SharedSlots, SharedState, StoredBreaker } from './backend.js';
+import { connectRedis, ignore, quit, subscriberOf } from './redis-connection.js';
 import { CLAIM_SLOT, CLEAR_LIMIT, READ, RELEASE_SLOT, RENEW_SLOTS, REPORT_LIMIT, WRITE_BREAKER, type LuaScript } from './redis-scripts.js';
 
 export interface RedisCoordinationOptions {
@@ -13,34 +14,6 @@ export interface RedisCoordinationOptions {
 
 /** A breaker no one has written for this long is forgotten (after its `reopenAt`, if later). */
 const BREAKER_TTL_MS = 24 * 60 * 60 * 1000;
-
-/**
- * Fail fast while Redis is away, so that conductors go on with their local state instead of
- * waiting: no queue of commands for later, one retry at most, and a bound on a command that
- * Redis never answers (a host gone without closing the connection). Reconnection goes on in
- * the background, every half second at most, so calls succeed again once Redis is back.
- */
-const CONNECTION: RedisOptions = {
-  lazyConnect: true,
-  enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
-  commandTimeout: 5_000,
-  retryStrategy: (attempt) => Math.min(attempt * 50, 500),
-};
-
-/**
- * The subscriber waits for Redis instead: a `SUBSCRIBE` sent while Redis is away is sent once
- * it is back, and ioredis subscribes again after every reconnection.
- */
-const SUBSCRIBER: Partial<RedisOptions> = {
-  lazyConnect: false,
-  enableOfflineQueue: true,
-  maxRetriesPerRequest: null,
-  commandTimeout: undefined,
-  autoResubscribe: true,
-};
-
-const ignore = (): void => {};
 
 /**
  * Coordination through one Redis server, for conductors on several hosts. Every decision is a
@@ -66,26 +39,7 @@ export class RedisCoordination implements CoordinationBackend {
    * checks that Redis answers. Rejects, naming the URL without its password, when it does not.
    */
   static async connect(url: string, options: RedisCoordinationOptions = {}): Promise<RedisCoordination> {
-    const target = redisTarget(url);
-    const { Redis } = await loadIoredis();
-    const client = new Redis(url, CONNECTION);
-    let lastError: Error | undefined;
-    const remember = (error: Error): void => {
-      lastError = error;
-    };
-    client.on('error', remember);
-    try {
-      await client.connect();
-      await client.ping();
-    } catch (error) {
-      client.disconnect();
-      const reason = lastError ?? (error as Error);
-      throw new Error(`could not reach the Redis coordination backend at ${target}: ${reason.message}`, { cause: reason });
-    }
-    // Calls report their own failures; the connection's errors need a listener all the same,
-    // or ioredis prints each of them.
-    client.off('error', remember);
-    client.on('error', ignore);
+    const { client, target } = await connectRedis(url);
     return new RedisCoordination(client, target, options.prefix ?? 'baton:');
   }
 
@@ -182,8 +136,7 @@ export class RedisCoordination implements CoordinationBackend {
 
   #subscribe(): Redis {
     const channel = this.#key('changed');
-    const subscriber = this.#client.duplicate(SUBSCRIBER);
-    subscriber.on('error', ignore);
+    const subscriber = subscriberOf(this.#client);
     subscriber.on('message', (from: string) => {
       if (from !== channel) return;
       for (const listener of [...this.#listeners]) {
@@ -229,40 +182,7 @@ export class RedisCoordination implements CoordinationBackend {
   }
 }
 
-/** `redis://host:port/db` from a Redis URL: what a user may see, so never its credentials. */
-function redisTarget(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new Error(`not a Redis URL: ${url.replace(/\/\/[^/@]*@/, '//')} (expected redis://[user:password@]host:port/db)`);
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new Error(`not a Redis URL: ${parsed.protocol}//${parsed.host}${parsed.pathname} (expected redis://[user:password@]host:port/db)`);
-  }
-  const db = parsed.pathname.replace(/^\//, '') || '0';
-  return `${parsed.protocol}//${parsed.hostname}:${parsed.port || '6379'}/${db}`;
-}
-
-async function loadIoredis(): Promise<typeof import('ioredis')> {
-  try {
-    return await import('ioredis');
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new Error('the Redis coordination backend needs the ioredis package: npm install ioredis', { cause: error });
-  }
-}
-
 function finite(name: string, value: number): number {
   if (!Number.isFinite(value)) throw new RangeError(`${name} must be a finite number, not ${value}`);
   return value;
-}
-
-/** Politely when connected; at once otherwise, which also stops reconnecting. */
-async function quit(client: Redis): Promise<void> {
-  if (client.status !== 'ready') {
-    client.disconnect();
-    return;
-  }
-  await client.quit().then(ignore, () => client.disconnect());
 }

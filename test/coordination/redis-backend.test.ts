@@ -1,5 +1,8 @@
 import { Redis } from 'ioredis';
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisCoordination } from '../../src/coordination/redis-backend.js';
 import { startRedis, type RedisServer } from '../support/redis-server.js';
@@ -174,5 +177,39 @@ describe('Redis coordination backend, on Redis itself', () => {
     const attempt = within(15_000, RedisCoordination.connect(`redis://:hunter2@127.0.0.1:${port}/3`));
     await expect(attempt).rejects.toThrow(`redis://127.0.0.1:${port}/3`);
     await expect(attempt).rejects.not.toThrow('hunter2');
+  });
+
+  it('connects with a password, and never shows it', async () => {
+    const guarded = await startRedis({ password: 'hunter2' });
+    try {
+      const handle = await RedisCoordination.connect(guarded.url);
+      expect(guarded.url).toContain('hunter2');
+      expect(handle.target).toBe(`redis://127.0.0.1:${guarded.port}/0`);
+      expect(await handle.reportLimit('api', null, 1_000)).toBe(1_000);
+      await handle.close();
+      const wrong = RedisCoordination.connect(`redis://:letmein@127.0.0.1:${guarded.port}/0`);
+      await expect(wrong).rejects.toThrow(`could not reach the Redis coordination backend at redis://127.0.0.1:${guarded.port}/0: WRONGPASS`);
+      await expect(wrong).rejects.not.toThrow('letmein');
+    } finally {
+      await guarded.stop();
+    }
+  });
+});
+
+describe('Redis coordination backend without ioredis installed', () => {
+  it('says which package to install', async () => {
+    // A second Node process in which the ioredis package cannot be found.
+    const hideIoredis = `export async function resolve(specifier, context, next) {
+      if (specifier !== 'ioredis') return next(specifier, context);
+      throw Object.assign(new Error("Cannot find package 'ioredis'"), { code: 'ERR_MODULE_NOT_FOUND' });
+    }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hideIoredis)}`)});`;
+    const backend = fileURLToPath(new URL('../../src/coordination/redis-backend.ts', import.meta.url));
+    const program = `const { RedisCoordination } = await import(${JSON.stringify(backend)});
+      await RedisCoordination.connect('redis://127.0.0.1:6379/0').then(() => console.log('connected'), (error) => console.log(error.message));`;
+    const args = ['--import', 'tsx', '--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', program];
+    // The bound only turns a program that never exits into a failure instead of a hang.
+    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 25_000, killSignal: 'SIGKILL' });
+    expect(stdout.trim()).toBe('the Redis coordination backend needs the ioredis package: npm install ioredis');
   });
 });
