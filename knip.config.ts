@@ -15,6 +15,7 @@ const config: KnipConfig = {
     'src/actors/spawner/helper.ts',
     'test/**/*.test.ts',
     'test/store/fixtures/store-child.ts',
+    'test/coordination/fixtures/sqlite-child.ts',
     'test/fixtures/tasks.mjs',
     'bench/**/*.mjs',
     'scripts/*.mjs',

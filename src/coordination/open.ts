@@ -61,7 +61,7 @@ export async function openCoordination(target: string, cwd = process.cwd()): Pro
 }
 
 /** A Redis URL as status and warnings show it: scheme, host, port and database, never credentials. */
-export function redactedUrl(url: string): string {
+function redactedUrl(url: string): string {
   try {
     const parsed = new URL(url);
     const db = parsed.pathname.replace(/^\//, '') || '0';

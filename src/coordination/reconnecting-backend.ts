@@ -73,7 +73,7 @@ export class ReconnectingBackend implements CoordinationBackend {
     if (this.closed) return Promise.reject(new Error(`the coordination backend ${this.target} is closed`));
     if (this.connected !== undefined) return Promise.resolve(this.connected);
     const failure = this.lastFailure;
-    if (failure !== undefined && Date.now() - failure.at < RETRY_MS) return Promise.reject(failure.error);
+    if (failure !== undefined && Date.now() - failure.at < RETRY_MS) return Promise.reject(failure.error instanceof Error ? failure.error : new Error(String(failure.error)));
     this.connecting ??= this.connect().then(
       (backend) => {
         this.connecting = undefined;

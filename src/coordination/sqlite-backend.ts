@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { BreakerContext, BreakerState } from '../machines/breaker.js';
 import type { CoordinationBackend, SharedBreaker, SharedState } from './backend.js';
-import { coordinationStatements, prepareSchema, SqliteCoordinationError } from './sqlite-schema.js';
+import { prepareSchema, SqliteCoordinationError } from './sqlite-schema.js';
 
 export interface SqliteCoordinationOptions {
   /**
@@ -234,4 +234,38 @@ export class SqliteCoordination implements CoordinationBackend {
       throw translate(error, this.path, doing);
     }
   }
+}
+
+/** The statements the backend runs, prepared once per connection. */
+// Not exported: its inferred type names better-sqlite3's internal namespace, which a declaration file cannot.
+function coordinationStatements(db: Database.Database) {
+  return {
+    limits: db.prepare<[number], { identity: string; model: string | null; ends_at: number }>(
+      'SELECT identity, model, ends_at FROM limits WHERE ends_at > ? ORDER BY identity, model',
+    ),
+    limitEnd: db.prepare<[string, string | null], number>('SELECT ends_at FROM limits WHERE identity = ? AND model IS ?').pluck(),
+    insertLimit: db.prepare<[string, string | null, number]>('INSERT INTO limits (identity, model, ends_at) VALUES (?, ?, ?)'),
+    extendLimit: db.prepare<[number, string, string | null]>('UPDATE limits SET ends_at = ? WHERE identity = ? AND model IS ?'),
+    deleteLimit: db.prepare<[string, string | null]>('DELETE FROM limits WHERE identity = ? AND model IS ?'),
+    expireLimits: db.prepare<[number]>('DELETE FROM limits WHERE ends_at <= ?'),
+
+    breakers: db.prepare<[number], { identity: string; value: string; context: string; version: number }>(
+      'SELECT identity, value, context, version FROM breakers WHERE expires_at > ? ORDER BY identity',
+    ),
+    breakerVersion: db.prepare<[string], number>('SELECT version FROM breakers WHERE identity = ?').pluck(),
+    putBreaker: db.prepare<[string, string, string, number, number]>(
+      'INSERT OR REPLACE INTO breakers (identity, value, context, version, expires_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    deleteBreaker: db.prepare<[string]>('DELETE FROM breakers WHERE identity = ?'),
+    expireBreakers: db.prepare<[number]>('DELETE FROM breakers WHERE expires_at <= ?'),
+
+    slots: db.prepare<[number], { identity: string; holder: string; expires_at: number }>(
+      'SELECT identity, holder, expires_at FROM slots WHERE expires_at > ? ORDER BY identity, holder',
+    ),
+    countSlots: db.prepare<[string], number>('SELECT count(*) FROM slots WHERE identity = ?').pluck(),
+    insertSlot: db.prepare<[string, string, number]>('INSERT INTO slots (identity, holder, expires_at) VALUES (?, ?, ?)'),
+    renewSlot: db.prepare<[number, string, string]>('UPDATE slots SET expires_at = ? WHERE identity = ? AND holder = ?'),
+    deleteSlot: db.prepare<[string, string]>('DELETE FROM slots WHERE identity = ? AND holder = ?'),
+    expireSlots: db.prepare<[number]>('DELETE FROM slots WHERE expires_at <= ?'),
+  };
 }

@@ -58,7 +58,9 @@ describe('two conductors sharing policy state through one SQLite file', () => {
     stop = pair.stop;
     let limitedAt = 0;
     const starts: number[] = [];
+    // Limited once: its next run succeeds.
     const limiting: SheetFunction = async () => {
+      if (limitedAt !== 0) return { ok: true };
       limitedAt = Date.now();
       return { ok: false, rate_limited_s: 1.5 };
     };
@@ -74,7 +76,58 @@ describe('two conductors sharing policy state through one SQLite file', () => {
     const result = await pair.b.waitForCompletion(second);
     expect(result.outcome).toBe('completed');
     expect(Math.min(...starts)).toBeGreaterThanOrEqual(limitedAt + 1_500 - 5);
-    expect(result.sheets.every((sheet) => sheet.attempts === 1)).toBe(true);
-    pair.a.cancel(first);
+    expect(result.sheets.every((sheet) => sheet.attempts === 1 && sheet.rateLimited === 0)).toBe(true);
+    expect((await pair.a.waitForCompletion(first)).outcome).toBe('completed');
+  });
+
+  it('add up failures from both into one breaker, which opens once and lets one probe through', async () => {
+    const pair = twoConductors();
+    stop = pair.stop;
+    let failing = true;
+    const calls: { start: number; end: number; failed: boolean }[] = [];
+    const work: SheetFunction = async () => {
+      const call = { start: Date.now(), end: 0, failed: failing };
+      calls.push(call);
+      await sleep(20);
+      call.end = Date.now();
+      return call.failed ? { ok: false, error: 'down' } : { ok: true };
+    };
+    const opened = new Promise<number>((resolve) => {
+      pair.a.events$.subscribe((event) => {
+        if (event.type === 'circuit.open') resolve(calls.length);
+      });
+    });
+    const breaker = { failures: 4, cooldownMs: 600 };
+    const jobs = [pair.a, pair.b].map((conductor, i) => {
+      const jobId = conductor.register(score(`job${i}`, 1, { circuitBreaker: breaker, concurrency: 1 }, 20), { instruments: { api: work } });
+      return conductor.waitForCompletion(jobId);
+    });
+    const callsAtOpen = await opened;
+    failing = false;
+    const results = await Promise.all(jobs);
+    expect(results.map((r) => r.outcome)).toEqual(['completed', 'completed']);
+    // Alone, each conductor would need 4 failures of its own; together they open at 4, give or take the one in flight.
+    const failures = calls.filter((call) => call.failed).length;
+    expect(callsAtOpen).toBeLessThanOrEqual(5);
+    expect(failures).toBeLessThanOrEqual(5);
+    // One opening: the calls after the last failure are the probe, and only once it ended the others.
+    const afterOpen = calls.filter((call) => !call.failed);
+    expect(afterOpen.length).toBeGreaterThanOrEqual(2);
+    const [probe, ...rest] = afterOpen;
+    for (const call of rest) expect(call.start).toBeGreaterThanOrEqual(probe!.end);
+  });
+
+  it('clear a rate limit everywhere when one of them clears it', async () => {
+    const pair = twoConductors();
+    stop = pair.stop;
+    const first = pair.a.register(score('first', 1, {}), { instruments: { api: async () => ({ ok: true }) } });
+    await pair.a.waitForCompletion(first);
+    pair.a.rateLimits.report('api', 60_000, { jobId: first, sheetId: 's' });
+    const second = pair.b.register(score('second', 2, {}), { instruments: { api: async () => ({ ok: true }) } });
+    // B holds to the limit until A clears it.
+    await sleep(300);
+    expect(pair.b.status(second).counts.ready).toBe(2);
+    pair.a.rateLimits.clear('api');
+    expect((await pair.b.waitForCompletion(second)).outcome).toBe('completed');
   });
 });

@@ -70,10 +70,10 @@ describe('the gate seam', () => {
   it('folds what every gate says into one block per instrument: the one admitting fewest, the earlier gate on a tie', () => {
     const quota = quotaGate(2);
     const { gates, calls } = gatesWith([...BUILT_IN_GATES, quota]);
-    gates.started(attempt('ai'));
+    void gates.started(attempt('ai'));
     expect(gates.blocks.get('ai')).toEqual({ admits: 1, reason: 'quota_spent' });
     expect(calls).toEqual(['persist', 'wake']);
-    gates.started(attempt('ai'));
+    void gates.started(attempt('ai'));
     expect(gates.blocks.get('ai')).toEqual({ admits: 0, reason: 'quota_spent' });
     gates.of(rateLimitGate).limits.report('ai', 5_000, { jobId: 'j', sheetId: 's' });
     // Both admit none now: the rate limit, registered first, gives the reason.
@@ -83,8 +83,8 @@ describe('the gate seam', () => {
   it("keeps each gate's state under its own name, and brings it back into a new conductor's gates", () => {
     const quota = quotaGate(5);
     const first = gatesWith([...BUILT_IN_GATES, quota]).gates;
-    first.started(attempt('ai'));
-    first.started(attempt('sh'));
+    void first.started(attempt('ai'));
+    void first.started(attempt('sh'));
     const state = first.snapshot(new Set(['ai']));
     expect(state).toEqual({ rateLimits: [], breakers: [], quotas: { ai: 1 } });
     const second = gatesWith([...BUILT_IN_GATES, quota]).gates;
@@ -115,7 +115,7 @@ describe('the gate seam', () => {
     expect(gates.unavailable('ai')).toBeUndefined();
     expect(gates.blocks.get('ai')).toEqual({ admits: 1, reason: 'circuit_open' });
     const probe = attempt('ai', 'probe');
-    gates.started(probe);
+    void gates.started(probe);
     expect(gates.blocks.get('ai')).toEqual({ admits: 0, reason: 'circuit_open' });
     gates.ended(probe, { health: 'failure', spec, at: host.clock.now() });
     expect(calls.filter((call) => call.startsWith('unavailable'))).toEqual([`unavailable ai: ${error}`, `unavailable ai: ${error}`]);

@@ -54,6 +54,11 @@ export class SharedPolicy {
   private closed = false;
   /** The state at the latest read, undefined before the first and while offline. */
   state: SharedState | undefined;
+  /**
+   * The first read has been applied, or the backend has failed: until then nothing shared
+   * is dispatched, so that a conductor that starts late holds to the limits in force.
+   */
+  synced = false;
   /** Slots and probes this conductor holds, by identity: holder → the limit it was claimed under. */
   private readonly held = new Map<string, Map<string, number>>();
   private renewal: Subscription | undefined;
@@ -111,6 +116,7 @@ export class SharedPolicy {
         this.host.post(() => {
           if (this.closed) return;
           this.state = state;
+          this.synced = true;
           const readAt = this.host.clock.now();
           for (const listener of this.listeners) listener(state, readAt);
           this.wakeWaiters();
@@ -224,6 +230,7 @@ export class SharedPolicy {
     if (bus.observed) bus.emit({ type: 'coordination.offline', target: this.target, error: errorMessage(error), at: clock.now() });
     this.host.post(() => {
       this.state = undefined;
+      this.synced = true;
       const readAt = this.host.clock.now();
       for (const listener of this.listeners) listener(undefined, readAt);
       this.wakeWaiters();

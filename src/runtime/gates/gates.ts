@@ -66,6 +66,8 @@ export class Gates {
   /** The instruments of a job being registered or restored. */
   adopt(instruments: Readonly<Record<string, InstrumentSpec>>): void {
     this.instruments.adopt(instruments);
+    // A gate may hold a new instrument back before anything happened to it (a shared one, until the backend's first read).
+    for (const name of Object.keys(instruments)) this.refresh(name, undefined);
   }
 
   /**

@@ -27,13 +27,12 @@ export class RateLimitGate implements Gate {
   /** The limits of every instrument: report, query, clear (see `Conductor.rateLimits`). */
   readonly limits: RateLimitCoordinator;
   private expiry: Subscription | undefined;
-  /** Set when limits are shared with other conductors through a coordination backend. */
-  private readonly sharing: RateLimitSharing | undefined;
 
   constructor(private readonly host: GateHost) {
     this.limits = new RateLimitCoordinator(host.clock);
     this.limits.onChange((change) => this.limitChanged(change));
-    if (host.shared !== undefined) this.sharing = new RateLimitSharing(host.shared, host.instruments, this.limits, host.clock);
+    // Limits shared with other conductors through a coordination backend.
+    if (host.shared !== undefined) new RateLimitSharing(host.shared, host.instruments, this.limits, host.clock);
   }
 
   blocks(instrument: string, model: string | undefined): GateBlock | undefined {
@@ -45,9 +44,7 @@ export class RateLimitGate implements Gate {
     // The limit is shared by every job: a later report never shortens it.
     const byModel = verdict.spec?.rateLimit?.scope === 'model' && attempt.model !== undefined;
     const source = { jobId: attempt.jobId, sheetId: attempt.sheetId, ...(byModel && { model: attempt.model }) };
-    const limit = this.limits.report(attempt.instrument, verdict.rateLimitWaitMs, source);
-    this.sharing?.reported(attempt.instrument, source.model, verdict.rateLimitWaitMs);
-    return limit.until;
+    return this.limits.report(attempt.instrument, verdict.rateLimitWaitMs, source).until;
   }
 
   snapshot(instruments: ReadonlySet<string>): RateLimitRow[] {

@@ -13,8 +13,8 @@ const SAME_END_MS = 50;
 const keyOf = (instrument: string, model: string | null | undefined): string => `${instrument}\u0000${model ?? ''}`;
 
 /**
- * Keeps a conductor's rate limits and the backend's in step: a limit reported here goes to
- * the backend under the instrument's identity; every read brings the backend's limits to
+ * Keeps a conductor's rate limits and the backend's in step: a limit reported or cleared
+ * here goes to the backend under the instrument's identity; every read brings the backend's limits to
  * each instrument of their identity (the later end wins, as locally); a limit the backend
  * had and no longer has was cleared elsewhere, and is cleared here; a limit only this
  * conductor knows (learnt while the backend was unreachable) is pushed to it.
@@ -31,18 +31,22 @@ export class RateLimitSharing {
     private readonly limits: RateLimitCoordinator,
     private readonly clock: Clock,
   ) {
+    // Every limit this conductor learns or clears — from an attempt or from the API — goes to the backend.
     limits.onChange((change) => {
-      if (change.type !== 'cleared' || change.reason !== 'cleared' || this.applying) return;
-      const identity = instruments.identity(change.instrument);
-      this.inBackend.delete(keyOf(change.instrument, change.model));
-      void shared.call((backend) => backend.clearLimit(identity, change.model ?? null)).then(() => shared.refresh());
+      if (this.applying) return;
+      if (change.type === 'active') {
+        const { instrument, model, until } = change.limit;
+        this.push(instruments.identity(instrument), model, until - clock.now());
+      } else if (change.reason === 'cleared') {
+        const identity = instruments.identity(change.instrument);
+        this.inBackend.delete(keyOf(change.instrument, change.model));
+        void shared.call((backend) => backend.clearLimit(identity, change.model ?? null)).then(() => shared.refresh());
+      }
     });
     shared.onState((state) => this.apply(state));
   }
 
-  /** A limit was reported here: every conductor on the backend should hold to it. */
-  reported(instrument: string, model: string | undefined, waitMs: number): void {
-    const identity = this.instruments.identity(instrument);
+  private push(identity: string, model: string | undefined, waitMs: number): void {
     void this.shared.call((backend) => backend.reportLimit(identity, model ?? null, waitMs)).then(() => this.shared.refresh());
   }
 
@@ -70,7 +74,7 @@ export class RateLimitSharing {
         const key = keyOf(local.instrument, local.model);
         if (seen.has(key)) continue;
         if (this.inBackend.has(key)) clearedElsewhere.add(local.instrument);
-        else this.reported(local.instrument, local.model, local.until - now);
+        else this.push(this.instruments.identity(local.instrument), local.model, local.until - now);
       }
       // `clear` takes an instrument's every model: those the backend still has come back at once.
       for (const instrument of clearedElsewhere) {

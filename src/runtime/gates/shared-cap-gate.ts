@@ -2,7 +2,7 @@ import type { SharedState } from '../../coordination/backend.js';
 import type { AttemptVerdict, Gate, GateBlock, GatedAttempt, GateHost, GateKind, GateStatus } from './gate.js';
 
 /** A shared cap as a checkpoint records it, for `baton status`. */
-export interface SharedCapRow {
+interface SharedCapRow {
   identity: string;
   instruments: string[];
   limit: number;
@@ -21,6 +21,9 @@ export interface SharedCapState {
   caps: SharedCapRow[];
 }
 
+/** Every instrument waits for the backend's first read (or its failure). */
+const SYNCING: GateBlock = Object.freeze({ admits: 0, reason: 'coordinating' });
+
 /**
  * `shared_concurrency`: at most N attempts of a `shared_as` identity at once across every
  * conductor on the coordination backend. The planner reads a mirror — slots the backend's
@@ -36,6 +39,8 @@ export class SharedCapGate implements Gate {
   /** Slots held elsewhere, by identity, at the latest read. */
   private elsewhere = new Map<string, number>();
   private readonly holders = new Map<GatedAttempt, { identity: string; holder: string | undefined }>();
+  /** Whether the first read (or failure) has been mirrored. */
+  private synced = false;
 
   constructor(private readonly host: GateHost) {
     host.shared?.onState((state) => this.mirror(state));
@@ -43,6 +48,7 @@ export class SharedCapGate implements Gate {
 
   blocks(instrument: string, model: string | undefined): GateBlock | undefined {
     if (model !== undefined) return undefined;
+    if (this.host.shared?.synced === false) return SYNCING;
     const limit = this.limitOf(instrument);
     if (limit === undefined) return undefined;
     const identity = this.host.instruments.identity(instrument);
@@ -103,6 +109,10 @@ export class SharedCapGate implements Gate {
 
   private mirror(state: SharedState | undefined): void {
     const shared = this.host.shared!;
+    if (!this.synced) {
+      this.synced = true;
+      for (const instrument of this.host.instruments.all()) this.host.changed(instrument);
+    }
     const elsewhere = new Map<string, number>();
     for (const slots of state?.slots ?? []) {
       const others = slots.holders.filter((held) => !shared.isMine(held.holder)).length;
