@@ -7,6 +7,7 @@
 export { Conductor } from './runtime/conductor.js';
 export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './runtime/conductor-options.js';
 export type { CoordinationOptions } from './runtime/coordination/shared-policy.js';
+export type { SharedCapRow, SharedCapState } from './runtime/gates/shared-cap-gate.js';
 export type { JobStatus, SheetStatus } from './runtime/status.js';
 export type { BatonEvent, BatonEventType, StateCounts } from './runtime/events.js';
 export { ATTEMPT_OUTCOMES, BATON_EVENT_TYPES, type AttemptEndedOutcome } from './runtime/event-catalogue.js';

@@ -26,6 +26,7 @@ import type { BatonEvent } from './events.js';
 import { breakerGate } from './gates/breaker-gate.js';
 import { Gates } from './gates/gates.js';
 import { rateLimitGate } from './gates/rate-limit-gate.js';
+import { sharedCapGate, type SharedCapState } from './gates/shared-cap-gate.js';
 import type { RateLimitCoordinator } from './gates/rate-limits.js';
 import { errorMessage } from '../util/error-message.js';
 import { Inbox } from './inbox.js';
@@ -410,6 +411,16 @@ export class Conductor {
   /** The state of an instrument's circuit breaker (`closed` when it has none). */
   breakerState(instrument: string): 'closed' | 'open' | 'halfOpen' {
     return this.gates.of(breakerGate).state(instrument);
+  }
+
+  /**
+   * Where policy state is shared (`target`, and whether the backend answers) and the
+   * `shared_concurrency` caps of every registered job: attempts of each identity running
+   * on every conductor at the latest read, and this conductor's share.
+   */
+  sharedPolicy(): SharedCapState {
+    const instruments = new Set(this.jobOrder.flatMap((job) => [...job.instrumentNames]));
+    return this.gates.of(sharedCapGate).snapshot(instruments) ?? { caps: [] };
   }
 
   private job(jobId: string): Job {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Conductor, type SheetFunction } from '../../src/index.js';
+import { attachMetrics, Conductor, PrometheusRecorder, type SheetFunction } from '../../src/index.js';
 import { SqliteCoordination } from '../../src/cluster/index.js';
 import { buildScore, type InstrumentDraft } from '../support/build-score.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -129,5 +129,41 @@ describe('two conductors sharing policy state through one SQLite file', () => {
     expect(pair.b.status(second).counts.ready).toBe(2);
     pair.a.rateLimits.clear('api');
     expect((await pair.b.waitForCompletion(second)).outcome).toBe('completed');
+  });
+
+  it('tell, in sharedPolicy() and the metrics, where the state comes from and how full each shared cap is', async () => {
+    const pair = twoConductors();
+    stop = pair.stop;
+    const recorder = new PrometheusRecorder();
+    const detach = attachMetrics(pair.a, recorder);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const hold: SheetFunction = async () => {
+      started++;
+      await held;
+      return { ok: true };
+    };
+    const jobs = [pair.a, pair.b].map((conductor, i) => {
+      const jobId = conductor.register(score(`job${i}`, 2, { sharedConcurrency: 3 }), { instruments: { api: hold } });
+      return conductor.waitForCompletion(jobId);
+    });
+    while (started < 3) await sleep(10);
+    // B's slots reach A at its next read.
+    await sleep(200);
+    const shared = pair.a.sharedPolicy();
+    expect(shared.target).toMatch(/^sqlite:.*coordination\.db$/);
+    expect(shared.online).toBe(true);
+    expect(shared.caps).toHaveLength(1);
+    const [cap] = shared.caps;
+    expect(cap).toMatchObject({ identity: 'the-api', instruments: ['api'], limit: 3, running: 3 });
+    const text = await recorder.metrics();
+    expect(text).toContain(`baton_coordination_online{target="${shared.target}"} 1`);
+    expect(text).toContain('baton_shared_cap_limit{identity="the-api"} 3');
+    expect(text).toContain('baton_shared_cap_running{identity="the-api",scope="all"} 3');
+    expect(text).toContain(`baton_shared_cap_running{identity="the-api",scope="here"} ${cap!.here}`);
+    release();
+    await Promise.all(jobs);
+    detach();
   });
 });

@@ -46,6 +46,13 @@ export function attachMetrics(conductor: Conductor, recorder: MetricsRecorder): 
     *breakers() {
       for (const instrument of instruments) yield { instrument, state: conductor.breakerState(instrument) };
     },
+    coordination() {
+      const { target, online } = conductor.sharedPolicy();
+      return target === undefined ? undefined : { target, online: online !== false };
+    },
+    sharedCaps() {
+      return conductor.sharedPolicy().caps;
+    },
   };
   const removeSource = recorder.addGaugeSource(source);
   let end!: () => void;

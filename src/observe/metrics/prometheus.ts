@@ -151,6 +151,44 @@ export class PrometheusRecorder implements MetricsRecorder {
         }
       },
     });
+    new Gauge({
+      name: 'baton_coordination_online',
+      help: 'With --coordinate: 1 while the coordination backend (label target) answers, 0 while this conductor goes on with its own state.',
+      labelNames: ['target'],
+      registers,
+      collect(this: Gauge<'target'>) {
+        this.reset();
+        for (const source of sources) {
+          const coordination = source.coordination?.();
+          if (coordination !== undefined) this.set({ target: coordination.target }, coordination.online ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'baton_shared_cap_running',
+      help: 'Attempts of a shared_as identity running on every conductor of the coordination backend, at the latest read (scope=all), and in this process (scope=here).',
+      labelNames: ['identity', 'scope'],
+      registers,
+      collect(this: Gauge<'identity' | 'scope'>) {
+        this.reset();
+        for (const source of sources) {
+          for (const cap of source.sharedCaps?.() ?? []) {
+            this.inc({ identity: cap.identity, scope: 'all' }, cap.running);
+            this.inc({ identity: cap.identity, scope: 'here' }, cap.here);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'baton_shared_cap_limit',
+      help: 'The shared_concurrency of a shared_as identity.',
+      labelNames: ['identity'],
+      registers,
+      collect(this: Gauge<'identity'>) {
+        this.reset();
+        for (const source of sources) for (const cap of source.sharedCaps?.() ?? []) this.set({ identity: cap.identity }, cap.limit);
+      },
+    });
   }
 
   /** The registry in Prometheus text format. */

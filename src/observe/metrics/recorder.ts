@@ -27,6 +27,10 @@ export interface GaugeSource {
   rateLimits(): Iterable<{ instrument: string; model: string | undefined; remainingMs: number }>;
   /** Circuit breakers of the instruments seen so far. */
   breakers(): Iterable<{ instrument: string; state: 'closed' | 'open' | 'halfOpen' }>;
+  /** The coordination backend, when policy state is shared, and whether it answers. */
+  coordination?(): { target: string; online: boolean } | undefined;
+  /** `shared_concurrency` caps: attempts of each identity running on every conductor, and here. */
+  sharedCaps?(): Iterable<{ identity: string; limit: number; running: number; here: number }>;
 }
 
 /**

@@ -13,8 +13,14 @@ export interface BreakerMirror {
   local(instrument: string): BreakerData | undefined;
 }
 
-/** Compare-and-set retries before a step is left to the next read. */
-const MAX_TRIES = 8;
+/**
+ * Compare-and-set tries before a step gives up. Every lost try means another conductor's
+ * step was written, so this bounds only a backend that never takes a write.
+ */
+const MAX_TRIES = 1_000;
+
+/** After a few lost tries in a row, a pause of up to this many ms lets racing conductors fall out of step. */
+const JITTER_MS = 5;
 
 /** The key of an identity's half-open probe among the shared slots: one holder at a time. */
 export const probeKey = (identity: string): string => `${identity}#probe`;
@@ -60,9 +66,10 @@ export class BreakerSharing {
         this.shared.refresh();
         return true;
       }
+      if (tries >= 3) await new Promise<void>((resolve) => this.clock.schedule(() => resolve(), Math.random() * JITTER_MS));
     }
-    // Others kept writing first: their steps stand, and the next read brings them here.
-    return true;
+    // A backend that never takes a write is as good as unreachable: the caller steps its own breaker.
+    return false;
   }
 
   private apply(state: SharedState | undefined): void {

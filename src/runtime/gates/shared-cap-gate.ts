@@ -2,7 +2,7 @@ import type { SharedState } from '../../coordination/backend.js';
 import type { AttemptVerdict, Gate, GateBlock, GatedAttempt, GateHost, GateKind, GateStatus } from './gate.js';
 
 /** A shared cap as a checkpoint records it, for `baton status`. */
-interface SharedCapRow {
+export interface SharedCapRow {
   identity: string;
   instruments: string[];
   limit: number;
