@@ -28,7 +28,7 @@ export interface SharedPolicyHost {
 /** What the gates hear: the backend's state at a read, or undefined while it is unreachable. */
 export type SharedStateListener = (state: SharedState | undefined, readAt: number) => void;
 
-const DEFAULT_LEASE_MS = 10_000;
+export const DEFAULT_LEASE_MS = 10_000;
 const DEFAULT_POLL_MS = 250;
 
 /**
