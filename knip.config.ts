@@ -16,6 +16,7 @@ const config: KnipConfig = {
     'test/**/*.test.ts',
     'test/store/fixtures/store-child.ts',
     'test/coordination/fixtures/sqlite-child.ts',
+    'test/cluster/fixtures/attempt.mjs',
     'test/fixtures/tasks.mjs',
     'bench/**/*.mjs',
     'scripts/*.mjs',
@@ -28,8 +29,8 @@ const config: KnipConfig = {
   ignoreExportsUsedInFile: false,
   // Started as `node --import tsx …` in spawn arguments, which knip does not read.
   ignoreDependencies: ['tsx'],
-  // A system tool a test runs to make a FIFO, not a package.
-  ignoreBinaries: ['mkfifo'],
+  // System tools (a FIFO for a test, Debian's redis-server for the bench), not packages.
+  ignoreBinaries: ['mkfifo', 'redis-server'],
 };
 
 export default config;

@@ -81,6 +81,27 @@ export const SCENARIOS = [
     baselines: [{ name: 'no subscriber', script: 'scenarios/s8-no-subscriber.mjs' }],
     extra: ['eventsSeenAtCompletion'],
   },
+  {
+    id: 'S9',
+    title: 'shared cap: the S1 job with shared_concurrency 10, each slot claimed from a coordination backend (vs the same cap in-process only)',
+    sizes: [10_000],
+    subject: 'sqlite backend',
+    baton: 'scenarios/s9-sqlite.mjs',
+    baselines: [
+      { name: 'no backend', script: 'scenarios/s9-local.mjs' },
+      { name: 'redis backend', script: 'scenarios/s9-redis.mjs' },
+    ],
+  },
+  {
+    id: 'S10',
+    title: "rate-limit propagation: ms from one conductor's report to another conductor holding to it, median of N (SQLite here; Redis and the maxima in results.json)",
+    sizes: [20],
+    subject: 'both backends',
+    baton: 'scenarios/s10-propagation.mjs',
+    baselines: [],
+    extra: ['sqliteMedianMs', 'sqliteMaxMs', 'redisMedianMs', 'redisMaxMs'],
+    unit: { field: 'sqliteMedianMs', label: 'ms' },
+  },
 ];
 
 const row = (rows, scenario, n, baseline) =>

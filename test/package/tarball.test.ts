@@ -48,6 +48,7 @@ import {
   type SheetFunction,
 } from 'baton-runtime';
 import { HeldInstrument, createConductorSheetDriver, createSheetTestModel, type SheetModelSettings } from 'baton-runtime/testing';
+import { SqliteCoordination, type CoordinationBackend, type CoordinationOptions } from 'baton-runtime/cluster';
 
 const run: SheetFunction = async (ctx) => ({ ok: true, output: ctx.sheet.id });
 const score = defineScore({ version: 1, name: 'typed', instruments: { f: { kind: 'function', run } }, sheets: [{ id: 'a' }] });
@@ -60,7 +61,19 @@ conductor.events$.subscribe((event: BatonEvent) => {
 const result: JobResult = await conductor.waitForCompletion(conductor.register(score));
 const settings: SheetModelSettings = { retries: 2, escalate: true };
 const { model } = createSheetTestModel(settings);
-console.log(result.outcome, stores.length, model.getShortestPaths().length, typeof createConductorSheetDriver, typeof HeldInstrument);
+const backend: CoordinationBackend = new SqliteCoordination('typed-coordination.db');
+const coordination: CoordinationOptions = { backend, leaseMs: 5_000 };
+console.log(result.outcome, stores.length, model.getShortestPaths().length, typeof createConductorSheetDriver, typeof HeldInstrument, coordination.leaseMs);
+`;
+
+/** Uses baton-runtime/cluster as a user without Redis: SQLite works, Redis asks for its client. */
+const CLUSTER_USER = `
+import { SqliteCoordination, openCoordination } from 'baton-runtime/cluster';
+const backend = new SqliteCoordination('coordination.db');
+await backend.reportLimit('api', null, 60_000);
+console.log('limits', (await backend.read()).limits.length);
+await backend.close();
+await openCoordination('redis://127.0.0.1:1').catch((error) => console.log(error.message));
 `;
 
 describe('the packed package, installed in a fresh project', () => {
@@ -73,7 +86,7 @@ describe('the packed package, installed in a fresh project', () => {
     expect(statSync(join(packed.project, 'build-fanout.db')).size).toBeGreaterThan(0);
   });
 
-  it('type-checks a strict consumer (skipLibCheck false) of the main entry and baton-runtime/testing, without better-sqlite3 types', async () => {
+  it('type-checks a strict consumer (skipLibCheck false) of the main entry, baton-runtime/testing and baton-runtime/cluster, without better-sqlite3 or ioredis types', async () => {
     writeFileSync(join(packed.project, 'consumer.ts'), CONSUMER);
     writeFileSync(join(packed.project, 'embed.ts'), readmeSnippet());
     writeFileSync(
@@ -98,7 +111,15 @@ describe('the packed package, installed in a fresh project', () => {
     expect(existsSync(join(packed.project, 'node_modules/@types/better-sqlite3'))).toBe(false);
     const listed = (await exec(TSC, ['-p', '.', '--listFiles'], packed.project)).split('\n');
     expect(listed.some((file) => file.endsWith('node_modules/baton-runtime/dist/testing/index.d.ts'))).toBe(true);
-    expect(listed.filter((file) => file.includes('better-sqlite3'))).toEqual([]);
+    expect(listed.filter((file) => file.includes('better-sqlite3') || file.includes('ioredis'))).toEqual([]);
+  });
+
+  it('gives baton-runtime/cluster to a project without ioredis: SQLite coordination works, Redis says what to install', async () => {
+    expect(existsSync(join(packed.project, 'node_modules/ioredis'))).toBe(false);
+    writeFileSync(join(packed.project, 'cluster.mjs'), CLUSTER_USER);
+    const out = await exec(process.execPath, ['cluster.mjs'], packed.project);
+    expect(out).toContain('limits 1\n');
+    expect(out).toContain('npm install ioredis');
   });
 
   it('ships LICENSE, README, docs/, examples/ and dist/, and no src/, test/, bench/ or scripts/', () => {
@@ -106,7 +127,7 @@ describe('the packed package, installed in a fresh project', () => {
     const docs = readdirSync(join(ROOT, 'docs')).map((name) => `docs/${name}`);
     const examples = ['agent-review.yaml', 'build-fanout.yaml', 'function-pipeline.yaml', 'fake-agent.mjs', 'tasks.mjs', 'model-test/flaky-cli.sh'];
     expect(paths).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', ...docs, ...examples.map((e) => `examples/${e}`)]));
-    expect(paths).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/cli/main.js']));
+    expect(paths).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/cluster/index.js', 'dist/cluster/index.d.ts', 'dist/cli/main.js']));
     expect(paths.filter((path) => /^(src|test|bench|scripts|\.ci|node_modules|\.baton)\//.test(path))).toEqual([]);
     expect(readFileSync(join(packed.project, 'node_modules/baton-runtime/LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the baton authors\n/);
     // src/ is not shipped, so a source map that only pointed at it would map stack traces to nothing.

@@ -158,7 +158,6 @@ export class SharedPolicy {
       if (holders === undefined) this.held.set(identity, (holders = new Map()));
       holders.set(holder, limit);
       this.renewal ??= this.host.clock.schedule(() => this.renew(), this.leaseMs / 3);
-      this.refresh();
     }
     return granted;
   }
@@ -168,7 +167,8 @@ export class SharedPolicy {
     const holders = this.held.get(identity);
     if (holders?.delete(holder) !== true) return;
     if (holders.size === 0) this.held.delete(identity);
-    void this.call((backend) => backend.releaseSlot(identity, holder)).then(() => this.refresh());
+    // No read after it: this conductor counts its own slots itself; the others hear of it.
+    void this.call((backend) => backend.releaseSlot(identity, holder));
   }
 
   /**

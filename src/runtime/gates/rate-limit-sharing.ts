@@ -47,7 +47,7 @@ export class RateLimitSharing {
   }
 
   private push(identity: string, model: string | undefined, waitMs: number): void {
-    void this.shared.call((backend) => backend.reportLimit(identity, model ?? null, waitMs)).then(() => this.shared.refresh());
+    void this.shared.call((backend) => backend.reportLimit(identity, model ?? null, waitMs));
   }
 
   private apply(state: SharedState | undefined): void {
