@@ -329,7 +329,7 @@ export class Conductor {
       }
     }
     // The last releases and verdicts reach the backend before its owner closes it.
-    await this.shared?.dispose();
+    if (this.shared !== undefined) await this.shared.dispose();
     this.gates.dispose();
     this.actor.send({ type: 'DRAINED' });
     this.actor.stop();
