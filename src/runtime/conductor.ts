@@ -329,7 +329,8 @@ export class Conductor {
         // The store may already be closed by its owner; the lock then dies with the process.
       }
     }
-    this.shared?.dispose();
+    // The last releases and verdicts reach the backend before its owner closes it.
+    if (this.shared !== undefined) await this.shared.dispose();
     this.gates.dispose();
     this.actor.send({ type: 'DRAINED' });
     this.actor.stop();

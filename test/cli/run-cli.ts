@@ -27,9 +27,26 @@ export interface BatonProcess {
   stderr(): string;
 }
 
+export interface BatonOptions {
+  cwd?: string;
+  /** Changes to this process's environment: a variable set to undefined is removed. */
+  env?: Record<string, string | undefined>;
+}
+
+/** This process's environment with `changes` applied. */
+function environment(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
 /** Starts the built `baton` binary (`node dist/cli/main.js ...args`) as a user would, without a TTY. */
-export function startBaton(args: string[], options: { cwd?: string } = {}): BatonProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startBaton(args: string[], options: BatonOptions = {}): BatonProcess {
+  const env = options.env === undefined ? undefined : environment(options.env);
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d));
@@ -43,7 +60,7 @@ export function startBaton(args: string[], options: { cwd?: string } = {}): Bato
 }
 
 /** Runs `baton ...args` to its end. */
-export async function baton(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export async function baton(args: string[], options: BatonOptions = {}): Promise<CliResult> {
   const { code, stdout, stderr } = await startBaton(args, options).exited;
   return { code, stdout, stderr };
 }

@@ -51,7 +51,12 @@ export class SharedPolicy {
   private readAgain = false;
   private poll: Subscription | undefined;
   private unwatch: (() => void) | undefined;
+  /** Set by `dispose`: nothing is read or claimed any more; writes already under way still go out. */
+  private stopping = false;
+  /** Set once `dispose` has let the last write out: no call reaches the backend after it. */
   private closed = false;
+  /** Calls under way, which `dispose` waits for. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** The state at the latest read, undefined before the first and while offline. */
   state: SharedState | undefined;
   /**
@@ -89,7 +94,7 @@ export class SharedPolicy {
   }
 
   start(): void {
-    if (this.poll !== undefined || this.closed) return;
+    if (this.poll !== undefined || this.stopping) return;
     try {
       this.unwatch = this.backend.watch(() => this.refresh());
     } catch (error) {
@@ -104,7 +109,7 @@ export class SharedPolicy {
 
   /** Reads the backend again (at most one read at a time; a request during one runs after it). */
   refresh(): void {
-    if (this.closed) return;
+    if (this.stopping) return;
     if (this.reading) {
       this.readAgain = true;
       return;
@@ -112,9 +117,9 @@ export class SharedPolicy {
     this.reading = true;
     void this.call((backend) => backend.read()).then((state) => {
       this.reading = false;
-      if (state !== undefined && !this.closed) {
+      if (state !== undefined && !this.stopping) {
         this.host.post(() => {
-          if (this.closed) return;
+          if (this.stopping) return;
           this.state = state;
           this.synced = true;
           const readAt = this.host.clock.now();
@@ -130,8 +135,15 @@ export class SharedPolicy {
   }
 
   /** Runs one call on the backend; undefined when it failed (the backend is then offline). */
-  async call<T>(op: (backend: CoordinationBackend) => Promise<T>): Promise<T | undefined> {
-    if (this.closed) return undefined;
+  call<T>(op: (backend: CoordinationBackend) => Promise<T>): Promise<T | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    const call = this.run(op);
+    this.inFlight.add(call);
+    void call.finally(() => this.inFlight.delete(call));
+    return call;
+  }
+
+  private async run<T>(op: (backend: CoordinationBackend) => Promise<T>): Promise<T | undefined> {
     try {
       const result = await op(this.backend);
       this.succeeded();
@@ -154,10 +166,11 @@ export class SharedPolicy {
   async claim(identity: string, holder: string, limit: number): Promise<boolean | undefined> {
     const granted = await this.call((backend) => backend.claimSlot(identity, holder, limit, this.leaseMs));
     if (granted === true && !this.closed) {
+      // Recorded even while stopping, so that the attempt's `release` frees it.
       let holders = this.held.get(identity);
       if (holders === undefined) this.held.set(identity, (holders = new Map()));
       holders.set(holder, limit);
-      this.renewal ??= this.host.clock.schedule(() => this.renew(), this.leaseMs / 3);
+      if (!this.stopping) this.renewal ??= this.host.clock.schedule(() => this.renew(), this.leaseMs / 3);
     }
     return granted;
   }
@@ -177,7 +190,7 @@ export class SharedPolicy {
    * attempt is aborted. After a false it tries again at the next state read.
    */
   async admit(abort: AbortSource, tryOnce: () => Promise<boolean | undefined>): Promise<void> {
-    while (!abort.aborted && !this.closed) {
+    while (!abort.aborted && !this.stopping) {
       if ((await tryOnce()) !== false) return;
       await new Promise<void>((resolve) => {
         const wake = (): void => {
@@ -191,13 +204,23 @@ export class SharedPolicy {
     }
   }
 
-  /** Stops polling, renewing and listening; the backend itself belongs to whoever made it. */
-  dispose(): void {
-    this.closed = true;
+  /**
+   * Stops polling, renewing and listening, and resolves once the writes under way have
+   * reached the backend: the releases and verdicts of the last attempts, which others wait
+   * for (a probe slot or a shared cap slot left taken holds them for a whole lease). A
+   * write that leads to another (a breaker's read then compare-and-set, a verdict then the
+   * release of its probe slot) starts the next from its continuation, which runs before
+   * this loop looks again, having been registered first. The backend itself belongs to
+   * whoever made it.
+   */
+  async dispose(): Promise<void> {
+    this.stopping = true;
     this.poll?.unsubscribe();
     this.renewal?.unsubscribe();
     this.unwatch?.();
     this.wakeWaiters();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.closed = true;
   }
 
   private wakeWaiters(): void {
@@ -211,7 +234,7 @@ export class SharedPolicy {
    */
   private renew(): void {
     this.renewal = undefined;
-    if (this.closed || this.held.size === 0) return;
+    if (this.stopping || this.held.size === 0) return;
     for (const [identity, holders] of this.held) {
       void this.call((backend) => backend.renewSlots(identity, [...holders.keys()], this.leaseMs)).then((lost) => {
         for (const holder of lost ?? []) {
@@ -224,7 +247,7 @@ export class SharedPolicy {
   }
 
   private failed(error: unknown): void {
-    if (!this.online || this.closed) return;
+    if (!this.online || this.stopping) return;
     this.online = false;
     const { bus, clock } = this.host;
     if (bus.observed) bus.emit({ type: 'coordination.offline', target: this.target, error: errorMessage(error), at: clock.now() });
@@ -238,7 +261,7 @@ export class SharedPolicy {
   }
 
   private succeeded(): void {
-    if (this.online || this.closed) return;
+    if (this.online || this.stopping) return;
     this.online = true;
     const { bus, clock } = this.host;
     if (bus.observed) bus.emit({ type: 'coordination.online', target: this.target, at: clock.now() });
