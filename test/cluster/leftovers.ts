@@ -24,7 +24,7 @@ export function trackLog(log: string): void {
 }
 
 /** The processes whose parent is `pid` (its spawner helpers, for a `baton`), from /proc. */
-export function childrenOf(pid: number): number[] {
+function childrenOf(pid: number): number[] {
   const children: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -24,7 +24,7 @@ function conductorOn(file: string): { sharing: BreakerSharing; close(): Promise<
   return {
     sharing,
     async close() {
-      shared.dispose();
+      await shared.dispose();
       await backend.close();
     },
   };
