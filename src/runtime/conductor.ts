@@ -5,12 +5,12 @@ import { startConductorActor, type ConductorActor } from '../actors/conductor-ac
 import { FERMATA_DECISIONS, type FermataDecision, type JobOutcome } from '../machines/types.js';
 import type { Score } from '../score/types.js';
 import { AttemptsInFlight } from './attempts/in-flight.js';
-import type { MusicianReport } from './attempts/launch.js';
 import { AttemptReports } from './attempts/reports.js';
 import { realClock, type Clock } from './clock.js';
 import type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions } from './conductor-options.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
-import { flushCheckpoint } from './durability/checkpoint.js';
+import { handleInboxEvent, type InboxEvent, type InboxHandlers } from './conductor-inbox.js';
+import { flushOrHalt, type FlushHost } from './durability/flush-or-halt.js';
 import { checkpointTo, jobFromCheckpoint } from './durability/checkpointed-job.js';
 import {
   BudgetSpentError,
@@ -28,24 +28,14 @@ import { Gates } from './gates/gates.js';
 import { rateLimitGate } from './gates/rate-limit-gate.js';
 import { sharedCapGate, type SharedCapState } from './gates/shared-cap-gate.js';
 import type { RateLimitCoordinator } from './gates/rate-limits.js';
-import { errorMessage } from '../util/error-message.js';
 import { Inbox } from './inbox.js';
-import { SharedPolicy } from './coordination/shared-policy.js';
 import { createInstruments } from './instruments.js';
 import { Job } from './model/job.js';
 import type { StageRuntime } from './model/stage.js';
-import { SheetDriver, type TimerFiring } from './sheets/sheet-driver.js';
+import { SheetDriver } from './sheets/sheet-driver.js';
 import { jobStatus, type JobStatus } from './status.js';
 
 export type { ConductorOptions, JobResult, RegisterOptions, RestoreOptions };
-
-type InboxEvent =
-  | MusicianReport
-  | TimerFiring
-  /** Plan again (a pacing gap passed, a gate changed). */
-  | { kind: 'wake'; job?: Job }
-  /** Work that must happen inside a turn, posted from a timer or a callback. */
-  | { kind: 'call'; work: () => void };
 
 /**
  * Owns every registered job and the actors of their sheets. All changes go through one
@@ -68,10 +58,10 @@ export class Conductor {
   private readonly reports: AttemptReports;
   /** Rate limits, circuit breakers and whatever else may hold instruments back, across every job. */
   private readonly gates: Gates;
-  /** The coordination backend's link, when policy state is shared with other conductors. */
-  private readonly shared: SharedPolicy | undefined;
   private readonly dispatcher: Dispatcher;
   private readonly actor: ConductorActor;
+  private readonly handlers: InboxHandlers;
+  private readonly flushHost: FlushHost;
 
   /** Observer events of every job; see `BatonEvent`. Subscribers never slow the conductor. */
   readonly events$: Observable<BatonEvent> = this.bus.events$;
@@ -89,7 +79,7 @@ export class Conductor {
       this.inbox.post({ kind: 'wake' });
     };
     this.inbox = new Inbox<InboxEvent>(
-      (event) => this.handle(event),
+      (event) => handleInboxEvent(event, this.handlers),
       () => this.turn(),
     );
     this.sheets = new SheetDriver({
@@ -101,15 +91,12 @@ export class Conductor {
       readyWindow,
       unavailable: (instrument) => this.gates.unavailable(instrument),
     });
-    this.shared =
-      options.coordination === undefined
-        ? undefined
-        : new SharedPolicy(options.coordination.backend, { clock: this.clock, bus: this.bus, post: (work) => this.inbox.post({ kind: 'call', work }) }, options.coordination);
     this.gates = new Gates({
       clock: this.clock,
       bus: this.bus,
       inspect,
-      shared: this.shared,
+      coordination: options.coordination,
+      post: (work) => this.inbox.post({ kind: 'call', work }),
       wake,
       persist: () => {
         for (const job of this.jobOrder) job.checkpoint?.jobChanged();
@@ -154,6 +141,13 @@ export class Conductor {
       options.maxConcurrent ?? Infinity,
     );
     this.actor = startConductorActor(this.dispatcher, inspect);
+    this.handlers = { sheets: this.sheets, reports: this.reports, planAgain: () => void (this.dirty = true) };
+    this.flushHost = {
+      clock: this.clock,
+      bus: this.bus,
+      policies: (job) => this.gates.snapshot(job.instrumentNames),
+      abort: (attempt) => this.attempts.abort(attempt, 'shutdown'),
+    };
   }
 
   /** Registers a job and starts dispatching its sheets. Returns the job id. */
@@ -185,7 +179,6 @@ export class Conductor {
     ensureWorkspace(job.score.workspace, (path) => mkdirSync(path, { recursive: true }));
     this.attempts.buffers.adopt(job.jobId, job.score.instruments);
     this.gates.adopt(job.score.instruments);
-    this.shared?.start();
     this.jobs.set(job.jobId, job);
     this.jobOrder.push(job);
     if (this.bus.observed) {
@@ -329,9 +322,8 @@ export class Conductor {
         // The store may already be closed by its owner; the lock then dies with the process.
       }
     }
-    // The last releases and verdicts reach the backend before its owner closes it.
-    if (this.shared !== undefined) await this.shared.dispose();
-    this.gates.dispose();
+    // The last releases and verdicts reach the coordination backend before its owner closes it.
+    await this.gates.close();
     this.actor.send({ type: 'DRAINED' });
     this.actor.stop();
     this.inbox.close();
@@ -361,47 +353,14 @@ export class Conductor {
     }
   }
 
-  private handle(event: InboxEvent): void {
-    if (event.kind === 'wake') {
-      if (event.job) event.job.pacingTimer = undefined;
-      this.dirty = true;
-      return;
-    }
-    if (event.kind === 'call') {
-      event.work();
-      return;
-    }
-    if (event.kind === 'timer') {
-      const { job, record } = event;
-      if (record.timer === event.timer) {
-        record.timer = undefined;
-        this.sheets.send(job, record, event.event);
-      }
-      return;
-    }
-    this.reports.handle(event);
-  }
-
   // ── checkpoint ───────────────────────────────────────────────────────────
 
   private flushAll(): void {
     for (const job of this.jobOrder) this.flush(job);
   }
 
-  /** Writes a job's checkpoint. If the store fails, the job stops acting until it is resumed. */
   private flush(job: Job): void {
-    if (job.checkpoint === undefined || job.checkpointError !== undefined) return;
-    try {
-      flushCheckpoint(job, this.clock.now(), () => this.gates.snapshot(job.instrumentNames));
-    } catch (error) {
-      const message = errorMessage(error);
-      job.checkpointFailed(message);
-      for (const record of job.sheets) if (record.attempt !== undefined) this.attempts.abort(record.attempt, 'shutdown');
-      if (this.bus.observed) {
-        this.bus.emit({ type: 'job.paused', jobId: job.jobId, reason: `checkpoint failed: ${message}`, at: this.clock.now() });
-      }
-      job.settle('interrupted');
-    }
+    flushOrHalt(job, this.flushHost);
   }
 
   /** The process-wide rate limits: report, query, clear (waiting sheets go back to ready). */
@@ -420,8 +379,7 @@ export class Conductor {
    * on every conductor at the latest read, and this conductor's share.
    */
   sharedPolicy(): SharedCapState {
-    const instruments = new Set(this.jobOrder.flatMap((job) => [...job.instrumentNames]));
-    return this.gates.of(sharedCapGate).snapshot(instruments) ?? { caps: [] };
+    return this.gates.of(sharedCapGate).snapshot(new Set(this.jobOrder.flatMap((job) => [...job.instrumentNames]))) ?? { caps: [] };
   }
 
   private job(jobId: string): Job {

@@ -60,6 +60,7 @@ function gatesWith(kinds: readonly GateKind[]): { gates: Gates; host: GatesHost;
     persist: () => calls.push('persist'),
     unavailable: (instrument, error) => calls.push(`unavailable ${instrument}: ${error}`),
     lifted: (instrument, model) => calls.push(`lifted ${instrument}/${model ?? ''}`),
+    post: (work: () => void) => work(),
   };
   return { gates: new Gates(host, kinds), host, calls };
 }

@@ -4,7 +4,7 @@ import type { PolicyState } from '../../store/types.js';
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../event-bus.js';
 import type { InstrumentSpec } from '../../score/types.js';
-import type { SharedPolicy } from '../coordination/shared-policy.js';
+import { SharedPolicy, type CoordinationOptions } from '../coordination/shared-policy.js';
 import { BUILT_IN_GATES } from './built-in.js';
 import { InstrumentDirectory } from './instrument-directory.js';
 import type { AttemptVerdict, Gate, GateBlock, GatedAttempt, GateHost, GateKind } from './gate.js';
@@ -14,8 +14,10 @@ export interface GatesHost {
   readonly clock: Clock;
   readonly bus: EventBus;
   readonly inspect: Inspector | undefined;
-  /** The coordination backend's link, when policy state is shared with other conductors. */
-  readonly shared?: SharedPolicy | undefined;
+  /** `ConductorOptions.coordination`: where policy state is shared with other conductors. */
+  readonly coordination?: CoordinationOptions | undefined;
+  /** Runs `work` inside a conductor turn (what the coordination backend says enters there). */
+  post(work: () => void): void;
   /** Something the planner reads changed: plan again. */
   wake(): void;
   /** A gate's state changed: the checkpoints of the jobs should record it. */
@@ -39,17 +41,21 @@ export class Gates {
   private readonly unavailableNow = new Map<string, string>();
   private restoring = false;
   private readonly instruments = new InstrumentDirectory();
+  /** The link to the coordination backend, if policy state is shared. */
+  private readonly shared: SharedPolicy | undefined;
 
   constructor(
     private readonly host: GatesHost,
     kinds: readonly GateKind[] = BUILT_IN_GATES,
   ) {
+    const { coordination } = host;
+    this.shared = coordination === undefined ? undefined : new SharedPolicy(coordination.backend, { clock: host.clock, bus: host.bus, post: host.post }, coordination);
     const gateHost: GateHost = {
       clock: host.clock,
       bus: host.bus,
       inspect: host.inspect,
       instruments: this.instruments,
-      shared: host.shared,
+      shared: this.shared,
       changed: (instrument, model) => this.changed(instrument, model),
       lifted: (instrument, model) => host.lifted(instrument, model),
     };
@@ -68,6 +74,7 @@ export class Gates {
     this.instruments.adopt(instruments);
     // A gate may hold a new instrument back before anything happened to it (a shared one, until the backend's first read).
     for (const name of Object.keys(instruments)) this.refresh(name, undefined);
+    this.shared?.start();
   }
 
   /**
@@ -120,7 +127,9 @@ export class Gates {
     }
   }
 
-  dispose(): void {
+  /** Lets the last writes reach the coordination backend, then stops every gate. */
+  async close(): Promise<void> {
+    await this.shared?.dispose();
     for (const { gate } of this.installed) gate.dispose?.();
   }
 
