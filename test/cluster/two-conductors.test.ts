@@ -166,4 +166,27 @@ describe('two conductors sharing policy state through one SQLite file', () => {
     await Promise.all(jobs);
     detach();
   });
+
+  it('keep a slot taken while its attempt runs longer than the lease, renewing it', async () => {
+    const pair = twoConductors(300);
+    stop = pair.stop;
+    const spans: { start: number; end: number }[] = [];
+    const work =
+      (ms: number): SheetFunction =>
+      async () => {
+        const span = { start: Date.now(), end: 0 };
+        spans.push(span);
+        await sleep(ms);
+        span.end = Date.now();
+        return { ok: true };
+      };
+    const long = pair.a.register(score('long', 1, { sharedConcurrency: 1 }), { instruments: { api: work(1_200) } });
+    while (spans.length === 0) await sleep(10);
+    // Well past the 300 ms lease, the slot is still A's: B waits for A's attempt to end.
+    await sleep(700);
+    const short = pair.b.register(score('short', 1, { sharedConcurrency: 1 }), { instruments: { api: work(10) } });
+    await Promise.all([pair.a.waitForCompletion(long), pair.b.waitForCompletion(short)]);
+    expect(spans).toHaveLength(2);
+    expect(spans[1]!.start).toBeGreaterThanOrEqual(spans[0]!.end);
+  });
 });
