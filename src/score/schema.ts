@@ -272,14 +272,10 @@ const instrumentCommon = {
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'must be letters, digits, ".", "_" or "-", starting with a letter or digit' })
     .max(100)
     .optional()
-    .describe(
-      'The identity under which this instrument\'s rate limits, circuit breaker and shared cap are shared with other conductors on the coordination backend (`--coordinate`). Two scores that call the same API give it the same identity. @default the instrument\'s name',
-    ),
+    .describe("The identity this instrument's rate limits, breaker and shared cap are shared under with other conductors (`--coordinate`). @default the instrument's name"),
   shared_concurrency: cap
     .optional()
-    .describe(
-      'Cap on attempts of this `shared_as` identity running at once across every conductor on the coordination backend; without a backend, a cap of this conductor.',
-    ),
+    .describe('Cap on attempts of this `shared_as` identity running at once across every conductor on the coordination backend; without one, of this conductor.'),
   fallback: z
     .array(z.string())
     .optional()
